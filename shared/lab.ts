@@ -1,0 +1,211 @@
+/**
+ * The lab document (`*.lab.json`, format `wirebench/1`): the *defined* lab. The engine's
+ * running lab is the *created* one; `lab.up` reconciles the second to the first.
+ *
+ * Parsing happens in two layers: the zod schema checks shapes and value ranges, then
+ * `crossCheck` checks what a schema cannot see (unique names, references, duplicate MACs).
+ * Both report problems with the JSON path they concern, e.g. `nics[2].bridge: no bridge named "wan"`.
+ */
+import { z } from 'zod';
+import { nameProblem } from './name-rules.js';
+
+export const LAB_FORMAT = 'wirebench/1';
+
+const position = z.strictObject({ x: z.number().finite(), y: z.number().finite() });
+
+const vmName = z.string().superRefine((name, ctx) => {
+  const problem = nameProblem('vm', name);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+const bridgeName = z.string().superRefine((name, ctx) => {
+  const problem = nameProblem('bridge', name);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const mac = z
+  .string()
+  .regex(/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/, 'not a MAC address; write six hex pairs like "52:54:00:12:34:56"')
+  .refine((m) => (parseInt(m.slice(0, 2), 16) & 1) === 0, 'is a multicast MAC; the first byte must be even (e.g. 52:54:00:…)');
+
+const ipv4Cidr = z
+  .string()
+  .regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/, 'not an IPv4 address with prefix; write e.g. "10.0.0.1/24"')
+  .refine((s) => {
+    const [addr, prefix] = s.split('/') as [string, string];
+    return addr.split('.').every((o) => Number(o) <= 255) && Number(prefix) >= 1 && Number(prefix) <= 32;
+  }, 'octets must be 0–255 and the prefix 1–32');
+
+export const impairmentsSchema = z
+  .strictObject({
+    delayMs: z.number().min(0).max(60_000).optional(),
+    jitterMs: z.number().min(0).max(60_000).optional(),
+    lossPercent: z.number().min(0).max(100).optional(),
+    rateKbit: z.number().int().min(8).max(100_000_000).optional(),
+  })
+  .refine((i) => i.jitterMs === undefined || i.jitterMs === 0 || (i.delayMs ?? 0) > 0, {
+    message: 'jitter needs a delay; set delayMs as well',
+    path: ['jitterMs'],
+  });
+export type Impairments = z.infer<typeof impairmentsSchema>;
+
+export const imageSchema = z.discriminatedUnion('kind', [
+  /** The built-in tiny guest (Debian cloud kernel + busybox initramfs). */
+  z.strictObject({ kind: z.literal('tiny') }),
+  /** A real disk image; snapshots are only possible with qcow2. */
+  z.strictObject({ kind: z.literal('qcow2'), path: z.string().min(1) }),
+]);
+
+export const bridgeSchema = z.strictObject({
+  name: bridgeName,
+  position: position.default({ x: 0, y: 0 }),
+});
+export type Bridge = z.infer<typeof bridgeSchema>;
+
+export const vmSchema = z.strictObject({
+  name: vmName,
+  image: imageSchema.default({ kind: 'tiny' }),
+  cpus: z.number().int().min(1).max(64).default(1),
+  memoryMiB: z.number().int().min(64).max(65_536).default(128),
+  position: position.default({ x: 0, y: 0 }),
+});
+export type Vm = z.infer<typeof vmSchema>;
+
+export const nicSchema = z.strictObject({
+  vm: z.string(),
+  bridge: z.string(),
+  mac: mac.optional(),
+  ip: ipv4Cidr.optional(),
+  link: z.enum(['up', 'down']).default('up'),
+  impairments: impairmentsSchema.optional(),
+});
+export type Nic = z.infer<typeof nicSchema>;
+
+export const labSchema = z.strictObject({
+  format: z.string().superRefine((f, ctx) => {
+    if (f !== LAB_FORMAT) {
+      ctx.addIssue({ code: 'custom', message: `unsupported format "${f}"; this Wirebench reads "${LAB_FORMAT}" (a newer Wirebench may have written this file)` });
+    }
+  }),
+  /** Hex id; the namespace is `wb-` + its first 8 digits. Absent: derived from the name. */
+  id: z.string().regex(/^[0-9a-f]{8,32}$/, 'must be 8–32 lower-case hex digits').optional(),
+  name: z.string().min(1).max(100),
+  bridges: z.array(bridgeSchema).default([]),
+  vms: z.array(vmSchema).default([]),
+  nics: z.array(nicSchema).default([]),
+});
+export type LabDocument = z.infer<typeof labSchema>;
+/** The document as written in a file: defaults may be left out. */
+export type LabDocumentInput = z.input<typeof labSchema>;
+
+export interface LabProblem {
+  /** JSON path, e.g. `nics[2].bridge`; empty for the document itself. */
+  path: string;
+  message: string;
+  severity: 'error' | 'warning';
+}
+
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out;
+}
+
+export function formatProblem(p: LabProblem): string {
+  const where = p.path ? `${p.path}: ` : '';
+  return `${p.severity === 'warning' ? 'warning: ' : ''}${where}${p.message}`;
+}
+
+/** Problems a schema cannot see: uniqueness, references between arrays, MAC clashes. */
+function crossCheck(lab: LabDocument): LabProblem[] {
+  const problems: LabProblem[] = [];
+  const error = (path: string, message: string) => problems.push({ path, message, severity: 'error' });
+
+  const firstIndex = new Map<string, number>();
+  lab.bridges.forEach((b, i) => {
+    const seen = firstIndex.get(`bridge:${b.name}`);
+    if (seen !== undefined) error(`bridges[${i}].name`, `duplicate bridge name "${b.name}" (also bridges[${seen}]); names are unique per kind`);
+    else firstIndex.set(`bridge:${b.name}`, i);
+  });
+  lab.vms.forEach((v, i) => {
+    const seen = firstIndex.get(`vm:${v.name}`);
+    if (seen !== undefined) error(`vms[${i}].name`, `duplicate VM name "${v.name}" (also vms[${seen}]); names are unique per kind`);
+    else firstIndex.set(`vm:${v.name}`, i);
+  });
+
+  const bridges = new Set(lab.bridges.map((b) => b.name));
+  const vms = new Set(lab.vms.map((v) => v.name));
+  const pairs = new Map<string, number>();
+  const macsByBridge = new Map<string, Map<string, number>>();
+  lab.nics.forEach((nic, i) => {
+    if (!vms.has(nic.vm)) error(`nics[${i}].vm`, `no VM named "${nic.vm}"; add it to vms or fix the name`);
+    if (!bridges.has(nic.bridge)) error(`nics[${i}].bridge`, `no bridge named "${nic.bridge}"; add it to bridges or fix the name`);
+    const pair = `${nic.vm}\0${nic.bridge}`;
+    const seen = pairs.get(pair);
+    if (seen !== undefined) error(`nics[${i}]`, `VM "${nic.vm}" is already on bridge "${nic.bridge}" (nics[${seen}]); a VM has one NIC per bridge`);
+    else pairs.set(pair, i);
+    if (nic.mac) {
+      const macs = macsByBridge.get(nic.bridge) ?? new Map<string, number>();
+      macsByBridge.set(nic.bridge, macs);
+      const key = nic.mac.toLowerCase();
+      const other = macs.get(key);
+      if (other !== undefined) {
+        problems.push({ path: `nics[${i}].mac`, message: `MAC ${nic.mac} is also used by nics[${other}] on bridge "${nic.bridge}"; frames will be misdelivered`, severity: 'warning' });
+      } else macs.set(key, i);
+    }
+  });
+  return problems;
+}
+
+export type LabParseResult =
+  | { ok: true; lab: LabDocument; problems: LabProblem[] }
+  | { ok: false; problems: LabProblem[] };
+
+/** Validates an already-parsed JSON value. Warnings do not make it fail; errors do. */
+export function validateLab(value: unknown): LabParseResult {
+  const parsed = labSchema.safeParse(value);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue): LabProblem => ({
+      path: formatPath(issue.path),
+      message: issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}; remove them` : issue.message,
+      severity: 'error',
+    }));
+    return { ok: false, problems };
+  }
+  const problems = crossCheck(parsed.data);
+  if (problems.some((p) => p.severity === 'error')) return { ok: false, problems };
+  return { ok: true, lab: parsed.data, problems };
+}
+
+/** Parses the text of a `.lab.json` file; JSON syntax errors are reported like any other problem. */
+export function parseLab(text: string): LabParseResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, problems: [{ path: '', message: `not valid JSON: ${(err as Error).message}`, severity: 'error' }] };
+  }
+  return validateLab(value);
+}
+
+/** Thrown by the engine and CLI when a document is refused; carries every problem. */
+export class LabValidationError extends Error {
+  constructor(readonly problems: LabProblem[], source = 'lab document') {
+    super(`${source} is invalid:\n${problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`);
+    this.name = 'LabValidationError';
+  }
+}
+
+/** Parses and throws `LabValidationError` on any error. */
+export function parseLabOrThrow(text: string, source?: string): LabDocument {
+  const result = parseLab(text);
+  if (!result.ok) throw new LabValidationError(result.problems, source);
+  return result.lab;
+}
+
+/** Canonical file text: stable key order and a trailing newline, so diffs stay small. */
+export function serializeLab(lab: LabDocument): string {
+  return `${JSON.stringify(lab, null, 2)}\n`;
+}

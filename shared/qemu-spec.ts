@@ -1,0 +1,94 @@
+/**
+ * What a QEMU guest is, as data, and the one function that turns it into a command line.
+ * The engine builds a spec, the privileged helper validates it and runs `qemu-system-x86_64`
+ * with exactly `qemuArgs(spec)` (never an argv from the caller), and the bash exporter prints
+ * the same argv, so a lab started by an exported script looks identical to the app.
+ */
+import { z } from 'zod';
+import { isValidInterfaceName } from './name-rules.js';
+
+/**
+ * QEMU splits option values on commas and the guest kernel splits its command line on
+ * spaces; paths are refused when they contain either, or anything unprintable.
+ */
+const safePath = z
+  .string()
+  .max(4096)
+  .refine((p) => p.startsWith('/'), 'must be an absolute path')
+  .refine((p) => !/[,\s\0-\x1f\x7f]/.test(p), 'must not contain commas, spaces or control characters')
+  .refine((p) => !p.split('/').includes('..'), 'must not contain ".."');
+
+export const qemuNicSpecSchema = z.strictObject({
+  netdevId: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/),
+  deviceId: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/),
+  tap: z.string().refine(isValidInterfaceName, 'not a valid interface name'),
+  mac: z.string().regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/),
+  /** Start with the cable pulled (document `link: "down"`). */
+  linkUp: z.boolean(),
+});
+export type QemuNicSpec = z.infer<typeof qemuNicSpecSchema>;
+
+export const qemuSpecSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/),
+  accel: z.enum(['kvm', 'tcg']),
+  cpus: z.number().int().min(1).max(64),
+  memoryMiB: z.number().int().min(64).max(65_536),
+  /** Tiny guest: kernel + initramfs + command line. A disk image boots on its own. */
+  boot: z.discriminatedUnion('kind', [
+    z.strictObject({
+      kind: z.literal('kernel'),
+      kernel: safePath,
+      initrd: safePath,
+      append: z.string().max(2000).refine((s) => !/[\0-\x1f\x7f]/.test(s), 'must not contain control characters'),
+    }),
+    z.strictObject({ kind: z.literal('disk'), disk: safePath }),
+  ]),
+  qmpSocket: safePath,
+  serialSocket: safePath,
+  serialLog: safePath,
+  pidFile: safePath,
+  nics: z.array(qemuNicSpecSchema).max(28),
+});
+export type QemuSpec = z.infer<typeof qemuSpecSchema>;
+
+/**
+ * First PCI slot used for NICs on the `pc` machine. Slots are fixed per NIC position so a
+ * hot-plugged NIC never shifts the others. `pc` (not `q35`) because q35's root bus refuses
+ * hot-plug without pre-created root ports (see notes/platform-facts.md).
+ */
+export const FIRST_NIC_SLOT = 3;
+
+export function nicDeviceArg(nic: QemuNicSpec, slot: number): string {
+  return `virtio-net-pci,netdev=${nic.netdevId},id=${nic.deviceId},mac=${nic.mac},addr=0x${slot.toString(16)}`;
+}
+
+export function netdevArg(nic: QemuNicSpec): string {
+  return `tap,id=${nic.netdevId},ifname=${nic.tap},script=no,downscript=no`;
+}
+
+/** The argv after `qemu-system-x86_64`. Pure; the same in app, helper and exported script. */
+export function qemuArgs(spec: QemuSpec): string[] {
+  const args = [
+    '-name', `guest=${spec.name},process=wb-${spec.name}`,
+    '-machine', 'pc',
+    '-accel', spec.accel,
+    '-cpu', spec.accel === 'kvm' ? 'host' : 'max',
+    '-smp', String(spec.cpus),
+    '-m', String(spec.memoryMiB),
+    '-nodefaults', '-no-user-config',
+    '-display', 'none', '-monitor', 'none',
+    '-qmp', `unix:${spec.qmpSocket},server=on,wait=off`,
+    '-chardev', `socket,id=serial0,path=${spec.serialSocket},server=on,wait=off,logfile=${spec.serialLog}`,
+    '-serial', 'chardev:serial0',
+  ];
+  if (spec.boot.kind === 'kernel') {
+    args.push('-kernel', spec.boot.kernel, '-initrd', spec.boot.initrd, '-append', spec.boot.append);
+  } else {
+    args.push('-drive', `file=${spec.boot.disk},format=qcow2,if=virtio,id=disk0`);
+  }
+  spec.nics.forEach((nic, i) => {
+    args.push('-netdev', netdevArg(nic), '-device', nicDeviceArg(nic, FIRST_NIC_SLOT + i));
+  });
+  args.push('-daemonize', '-pidfile', spec.pidFile);
+  return args;
+}

@@ -1,0 +1,32 @@
+/**
+ * Where a running lab keeps its files: QMP and serial sockets, serial logs, pid files.
+ * The app and the exported script use the same layout, so either can find (adopt) a lab
+ * the other started. Unix socket paths must stay under 108 bytes: names are short by rule.
+ */
+import { posix as path } from 'node:path';
+
+/** `$XDG_RUNTIME_DIR/wirebench`, or `/run/wirebench/<uid>` when there is no XDG runtime dir (root, CI). */
+export function runtimeRoot(uid: number, xdgRuntimeDir: string | undefined): string {
+  return xdgRuntimeDir ? path.join(xdgRuntimeDir, 'wirebench') : `/run/wirebench/${uid}`;
+}
+
+/** The folder of one lab: named after its namespace. */
+export function labRuntimeDir(root: string, namespace: string): string {
+  return path.join(root, namespace);
+}
+
+export interface VmRuntimePaths {
+  qmpSocket: string;
+  serialSocket: string;
+  serialLog: string;
+  pidFile: string;
+}
+
+export function vmRuntimePaths(labDir: string, vm: string): VmRuntimePaths {
+  return {
+    qmpSocket: path.join(labDir, `${vm}.qmp`),
+    serialSocket: path.join(labDir, `${vm}.serial`),
+    serialLog: path.join(labDir, `${vm}.log`),
+    pidFile: path.join(labDir, `${vm}.pid`),
+  };
+}
