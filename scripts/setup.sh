@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Idempotent setup behind `make start` and `make test`: Debian packages, npm packages, the
+# tiny guest. Each step checks first and does nothing when already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Everything the app and its tests run: QEMU and its image tool, busybox and cpio for the tiny
+# guest, ip/tc/tcpdump/setpriv for labs, tshark for checking captures, Chromium for e2e tests,
+# ShellCheck and libvirt-clients for checking exports, socat for exported scripts' consoles.
+packages=(qemu-system-x86 qemu-utils tcpdump busybox-static cpio iproute2 util-linux procps
+  tshark chromium shellcheck libvirt-clients libxml2-utils pkexec socat)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "setup: missing Debian packages: ${missing[*]}" >&2
+    echo "setup: install them with:  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm ci only when the lock file changed since the last install. The Electron binary cannot
+# be downloaded on every machine; the app falls back to browser mode without it.
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  echo "setup: npm ci"
+  ELECTRON_SKIP_BINARY_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+fi
+
+bash assets/guest/build.sh

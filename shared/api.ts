@@ -1,0 +1,322 @@
+/**
+ * The contract between the renderer and the engine: every command the UI can issue
+ * (`LabApi`, read top to bottom = what the UI can do) and every event the engine pushes
+ * (`LabEvent`). Both transports — Electron IPC through the preload, and WebSocket in browser
+ * mode — carry exactly these messages, and the receiving side of each parses them with the
+ * schemas below; errors cross as data and are rebuilt as `Error`s on the client.
+ */
+import { z } from 'zod';
+import { labSchema, impairmentsSchema, type LabDocument, type LabProblem } from './lab.js';
+
+// ---------------------------------------------------------------------------------------------
+// Values that appear in commands and events
+// ---------------------------------------------------------------------------------------------
+
+/** A NIC is named by its VM and its bridge (the pair is unique in a lab). */
+export const nicRefSchema = z.strictObject({ vm: z.string().min(1).max(64), bridge: z.string().min(1).max(64) });
+export type NicRef = z.infer<typeof nicRefSchema>;
+
+export const vmStateSchema = z.enum(['stopped', 'starting', 'running', 'stopping', 'crashed']);
+export type VmState = z.infer<typeof vmStateSchema>;
+
+/** Guest-perspective counters (guest rx = host TAP tx). Zeros before the TAP exists. */
+export const nicCountersSchema = z.strictObject({
+  rx_bytes: z.number(),
+  tx_bytes: z.number(),
+  rx_packets: z.number(),
+  tx_packets: z.number(),
+  errors: z.number(),
+});
+export type NicCounters = z.infer<typeof nicCountersSchema>;
+
+/** Per-second rates over the last tick, guest perspective. */
+export const nicRatesSchema = z.strictObject({
+  rx_bps: z.number(),
+  tx_bps: z.number(),
+  rx_pps: z.number(),
+  tx_pps: z.number(),
+});
+export type NicRates = z.infer<typeof nicRatesSchema>;
+
+export const nicInfoSchema = z.strictObject({
+  vm: z.string(),
+  bridge: z.string(),
+  /** `eth<N>`: N = position of the bridge among the VM's bridges sorted by name. */
+  guestName: z.string(),
+  hostTap: z.string(),
+  hostBridge: z.string(),
+  namespace: z.string(),
+  mac: z.string(),
+  ip: z.string().nullable(),
+  link: z.enum(['up', 'down']),
+});
+export type NicInfo = z.infer<typeof nicInfoSchema>;
+
+export const vmStatusSchema = z.strictObject({
+  name: z.string(),
+  state: vmStateSchema,
+  pid: z.number().nullable(),
+  /** Why it crashed: the exit reason and the last serial lines. */
+  reason: z.string().nullable(),
+});
+export type VmStatus = z.infer<typeof vmStatusSchema>;
+
+export const labStatusSchema = z.strictObject({
+  namespace: z.string(),
+  running: z.boolean(),
+  vms: z.array(vmStatusSchema),
+  /** Edits that could not be applied live and need a VM restart. */
+  restartNeeded: z.array(z.string()),
+});
+export type LabStatus = z.infer<typeof labStatusSchema>;
+
+export const labProblemSchema = z.strictObject({
+  path: z.string(),
+  message: z.string(),
+  severity: z.enum(['error', 'warning']),
+});
+
+export const openLabSchema = z.strictObject({
+  /** Null for a lab that was never saved. */
+  path: z.string().nullable(),
+  document: labSchema,
+  problems: z.array(labProblemSchema),
+});
+export type OpenLab = z.infer<typeof openLabSchema>;
+
+export const captureStartSchema = z.strictObject({
+  /** BPF capture filter, validated before tcpdump runs. */
+  filter: z.string().max(1024).optional(),
+  /** Also write every packet to this pcap file (complete even when the viewer evicts). */
+  saveTo: z.string().max(4096).optional(),
+});
+
+export const captureInfoSchema = z.strictObject({
+  captureId: z.string(),
+  /** `a/eth0 (lan)` for a NIC, `bridge lan` for a bridge. */
+  title: z.string(),
+});
+export type CaptureInfo = z.infer<typeof captureInfoSchema>;
+
+export const exportFormatSchema = z.enum(['bash', 'libvirt', 'json']);
+
+// ---------------------------------------------------------------------------------------------
+// Commands: channel name → params and result schemas
+// ---------------------------------------------------------------------------------------------
+
+const none = z.strictObject({});
+const ok = z.strictObject({});
+
+export const commands = {
+  // The lab document
+  'lab.current': { params: none, result: openLabSchema.nullable() },
+  'lab.open': { params: z.strictObject({ path: z.string().min(1).max(4096) }), result: openLabSchema },
+  'lab.openDemo': { params: none, result: openLabSchema },
+  'lab.new': { params: z.strictObject({ name: z.string().min(1).max(100) }), result: openLabSchema },
+  /** Replace the defined lab with an edited one; applied live to a running lab where possible. */
+  'lab.update': { params: z.strictObject({ document: labSchema }), result: z.strictObject({ problems: z.array(labProblemSchema), restartNeeded: z.array(z.string()) }) },
+  'lab.save': { params: z.strictObject({ path: z.string().min(1).max(4096).optional() }), result: z.strictObject({ path: z.string() }) },
+  'lab.validate': { params: z.strictObject({ document: z.unknown() }), result: z.strictObject({ problems: z.array(labProblemSchema) }) },
+  // Running the lab
+  'lab.up': { params: none, result: labStatusSchema },
+  'lab.down': { params: none, result: labStatusSchema },
+  'lab.status': { params: none, result: labStatusSchema },
+  'vm.start': { params: z.strictObject({ vm: z.string() }), result: vmStatusSchema },
+  'vm.stop': { params: z.strictObject({ vm: z.string() }), result: vmStatusSchema },
+  'vm.snapshot': { params: z.strictObject({ vm: z.string(), tag: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/) }), result: ok },
+  // NICs
+  'nic.info': { params: nicRefSchema, result: nicInfoSchema },
+  'nic.counters': { params: nicRefSchema, result: nicCountersSchema },
+  'nic.resetCounters': { params: nicRefSchema, result: ok },
+  'nic.disconnect': { params: nicRefSchema, result: nicInfoSchema },
+  'nic.reconnect': { params: nicRefSchema, result: nicInfoSchema },
+  'nic.setImpairments': { params: z.strictObject({ nic: nicRefSchema, impairments: impairmentsSchema.nullable() }), result: nicInfoSchema },
+  // Captures
+  'nic.capture': { params: z.strictObject({ nic: nicRefSchema, options: captureStartSchema }), result: captureInfoSchema },
+  'bridge.capture': { params: z.strictObject({ bridge: z.string(), options: captureStartSchema }), result: captureInfoSchema },
+  'capture.stop': { params: z.strictObject({ captureId: z.string() }), result: z.strictObject({ packets: z.number().nullable(), kernelDrops: z.number().nullable() }) },
+  // Consoles
+  'console.write': { params: z.strictObject({ vm: z.string(), data: z.string().max(65_536) }), result: ok },
+  'console.history': { params: z.strictObject({ vm: z.string() }), result: z.strictObject({ data: z.string() }) },
+  // Export
+  'export.script': { params: z.strictObject({ format: exportFormatSchema }), result: z.strictObject({ files: z.record(z.string(), z.string()) }) },
+} as const;
+
+export type Channel = keyof typeof commands;
+export type CommandParams<C extends Channel> = z.infer<(typeof commands)[C]['params']>;
+export type CommandResult<C extends Channel> = z.infer<(typeof commands)[C]['result']>;
+
+// ---------------------------------------------------------------------------------------------
+// Events pushed from engine to renderer
+// ---------------------------------------------------------------------------------------------
+
+export const countersTickNicSchema = z.strictObject({
+  vm: z.string(),
+  bridge: z.string(),
+  counters: nicCountersSchema,
+  rates: nicRatesSchema,
+});
+export type CountersTickNic = z.infer<typeof countersTickNicSchema>;
+
+export const labEventSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('vm.state'), vm: z.string(), state: vmStateSchema, reason: z.string().nullable() }),
+  z.strictObject({ type: z.literal('counters.tick'), at: z.number(), nics: z.array(countersTickNicSchema) }),
+  z.strictObject({ type: z.literal('nic.link'), vm: z.string(), bridge: z.string(), link: z.enum(['up', 'down']) }),
+  /** pcap bytes, base64; the first chunk of a capture starts with the pcap file header. */
+  z.strictObject({ type: z.literal('capture.chunk'), captureId: z.string(), data: z.string() }),
+  z.strictObject({ type: z.literal('capture.ended'), captureId: z.string(), packets: z.number().nullable(), kernelDrops: z.number().nullable() }),
+  z.strictObject({ type: z.literal('console.data'), vm: z.string(), data: z.string() }),
+  z.strictObject({ type: z.literal('lab.changed'), path: z.string().nullable(), document: labSchema }),
+  z.strictObject({ type: z.literal('error'), code: z.string(), message: z.string(), hint: z.string().optional() }),
+]);
+export type LabEvent = z.infer<typeof labEventSchema>;
+export type LabEventType = LabEvent['type'];
+
+// ---------------------------------------------------------------------------------------------
+// Errors and the wire envelope (shared by both transports)
+// ---------------------------------------------------------------------------------------------
+
+export const apiErrorSchema = z.strictObject({ code: z.string(), message: z.string(), hint: z.string().optional() });
+export type ApiError = z.infer<typeof apiErrorSchema>;
+
+export const replySchema = z.union([
+  z.strictObject({ ok: z.literal(true), result: z.unknown() }),
+  z.strictObject({ ok: z.literal(false), error: apiErrorSchema }),
+]);
+export type Reply = z.infer<typeof replySchema>;
+
+/** An error that knows its code and hint, so both sides can show "what happened, what to do". */
+export class WirebenchError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = 'WirebenchError';
+  }
+}
+
+export function errorToData(err: unknown): ApiError {
+  if (err instanceof WirebenchError) return { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
+  if (err instanceof Error) return { code: (err as { code?: string }).code ?? 'internal', message: err.message };
+  return { code: 'internal', message: String(err) };
+}
+
+export function errorFromData(data: ApiError): WirebenchError {
+  return new WirebenchError(data.code, data.message, data.hint);
+}
+
+/** Parses a command's params, turning a schema failure into an error that names the field. */
+export function parseParams<C extends Channel>(channel: C, params: unknown): CommandParams<C> {
+  const parsed = commands[channel].params.safeParse(params);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    const where = first && first.path.length ? ` at ${first.path.join('.')}` : '';
+    throw new WirebenchError('bad-request', `${channel}: invalid parameters${where}: ${first?.message ?? 'unreadable'}`);
+  }
+  return parsed.data as CommandParams<C>;
+}
+
+export function isChannel(name: unknown): name is Channel {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(commands, name);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The client-side API, grouped by feature (what `window.wirebench` and the WebSocket client expose)
+// ---------------------------------------------------------------------------------------------
+
+type Invoke = <C extends Channel>(channel: C, params: CommandParams<C>) => Promise<CommandResult<C>>;
+
+export interface LabApi {
+  lab: {
+    current(): Promise<OpenLab | null>;
+    open(path: string): Promise<OpenLab>;
+    openDemo(): Promise<OpenLab>;
+    create(name: string): Promise<OpenLab>;
+    update(document: LabDocument): Promise<{ problems: LabProblem[]; restartNeeded: string[] }>;
+    save(path?: string): Promise<{ path: string }>;
+    validate(document: unknown): Promise<{ problems: LabProblem[] }>;
+    up(): Promise<LabStatus>;
+    down(): Promise<LabStatus>;
+    status(): Promise<LabStatus>;
+  };
+  vm: {
+    start(vm: string): Promise<VmStatus>;
+    stop(vm: string): Promise<VmStatus>;
+    snapshot(vm: string, tag: string): Promise<void>;
+  };
+  nic: {
+    info(nic: NicRef): Promise<NicInfo>;
+    counters(nic: NicRef): Promise<NicCounters>;
+    resetCounters(nic: NicRef): Promise<void>;
+    disconnect(nic: NicRef): Promise<NicInfo>;
+    reconnect(nic: NicRef): Promise<NicInfo>;
+    setImpairments(nic: NicRef, impairments: z.infer<typeof impairmentsSchema> | null): Promise<NicInfo>;
+    capture(nic: NicRef, options?: z.infer<typeof captureStartSchema>): Promise<CaptureInfo>;
+  };
+  bridge: {
+    capture(bridge: string, options?: z.infer<typeof captureStartSchema>): Promise<CaptureInfo>;
+  };
+  capture: {
+    stop(captureId: string): Promise<{ packets: number | null; kernelDrops: number | null }>;
+  };
+  console: {
+    write(vm: string, data: string): Promise<void>;
+    history(vm: string): Promise<string>;
+  };
+  export: {
+    script(format: 'bash' | 'libvirt' | 'json'): Promise<Record<string, string>>;
+  };
+  /** Subscribe to engine events; returns the unsubscribe function. */
+  onEvent(listener: (event: LabEvent) => void): () => void;
+}
+
+/** Builds the grouped API over any transport's `invoke` and event subscription. */
+export function createLabApi(invoke: Invoke, onEvent: LabApi['onEvent']): LabApi {
+  const done = async (p: Promise<unknown>) => {
+    await p;
+  };
+  return {
+    lab: {
+      current: () => invoke('lab.current', {}),
+      open: (path) => invoke('lab.open', { path }),
+      openDemo: () => invoke('lab.openDemo', {}),
+      create: (name) => invoke('lab.new', { name }),
+      update: (document) => invoke('lab.update', { document }),
+      save: (path) => invoke('lab.save', path === undefined ? {} : { path }),
+      validate: (document) => invoke('lab.validate', { document }),
+      up: () => invoke('lab.up', {}),
+      down: () => invoke('lab.down', {}),
+      status: () => invoke('lab.status', {}),
+    },
+    vm: {
+      start: (vm) => invoke('vm.start', { vm }),
+      stop: (vm) => invoke('vm.stop', { vm }),
+      snapshot: (vm, tag) => done(invoke('vm.snapshot', { vm, tag })),
+    },
+    nic: {
+      info: (nic) => invoke('nic.info', nic),
+      counters: (nic) => invoke('nic.counters', nic),
+      resetCounters: (nic) => done(invoke('nic.resetCounters', nic)),
+      disconnect: (nic) => invoke('nic.disconnect', nic),
+      reconnect: (nic) => invoke('nic.reconnect', nic),
+      setImpairments: (nic, impairments) => invoke('nic.setImpairments', { nic, impairments }),
+      capture: (nic, options = {}) => invoke('nic.capture', { nic, options }),
+    },
+    bridge: {
+      capture: (bridge, options = {}) => invoke('bridge.capture', { bridge, options }),
+    },
+    capture: {
+      stop: (captureId) => invoke('capture.stop', { captureId }),
+    },
+    console: {
+      write: (vm, data) => done(invoke('console.write', { vm, data })),
+      history: async (vm) => (await invoke('console.history', { vm })).data,
+    },
+    export: {
+      script: async (format) => (await invoke('export.script', { format })).files,
+    },
+    onEvent,
+  };
+}
