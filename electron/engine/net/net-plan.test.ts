@@ -31,3 +31,16 @@ describe('network plan', () => {
     expect(networkDownPlan(demo)).toEqual([{ op: 'ns.delete', ns: 'wb-de3a0c1e' }]);
   });
 });
+
+describe('per-VM network plan', () => {
+  it('creates only the TAPs of that VM, and tears them down', async () => {
+    const { vmNetworkPlan, vmNetworkTeardown, labNetworkPlan } = await import('./net-plan.js');
+    expect(labNetworkPlan(demo).map((c) => c.op)).toEqual(['ns.create', 'bridge.create', 'bridge.create']);
+    const taps = vmNetworkPlan(demo, 'r').filter((c) => c.op === 'tap.create');
+    expect(taps).toEqual([
+      { op: 'tap.create', ns: 'wb-de3a0c1e', tap: 'r.lan' },
+      { op: 'tap.create', ns: 'wb-de3a0c1e', tap: 'r.wan' },
+    ]);
+    expect(vmNetworkTeardown(demo, 'a')).toEqual([{ op: 'tap.delete', ns: 'wb-de3a0c1e', tap: 'a.lan' }]);
+  });
+});
