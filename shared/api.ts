@@ -119,10 +119,14 @@ export const commands = {
   'lab.validate': { params: z.strictObject({ document: z.unknown() }), result: z.strictObject({ problems: z.array(labProblemSchema) }) },
   // Running the lab
   'lab.up': { params: none, result: labStatusSchema },
+  /** Namespace, bridges and every TAP, without booting VMs (the CLI's `up --network-only`). */
+  'lab.upNetwork': { params: none, result: labStatusSchema },
   'lab.down': { params: none, result: labStatusSchema },
   'lab.status': { params: none, result: labStatusSchema },
   'vm.start': { params: z.strictObject({ vm: z.string() }), result: vmStatusSchema },
   'vm.stop': { params: z.strictObject({ vm: z.string() }), result: vmStatusSchema },
+  /** Runs a shell command in the guest over its serial console (tests, scripted checks). */
+  'vm.run': { params: z.strictObject({ vm: z.string(), command: z.string().min(1).max(4096), timeoutMs: z.number().int().min(100).max(600_000).optional() }), result: z.strictObject({ exitCode: z.number(), output: z.string() }) },
   'vm.snapshot': { params: z.strictObject({ vm: z.string(), tag: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/) }), result: ok },
   // NICs
   'nic.info': { params: nicRefSchema, result: nicInfoSchema },
@@ -245,6 +249,7 @@ export interface LabApi {
     start(vm: string): Promise<VmStatus>;
     stop(vm: string): Promise<VmStatus>;
     snapshot(vm: string, tag: string): Promise<void>;
+    run(vm: string, command: string, timeoutMs?: number): Promise<{ exitCode: number; output: string }>;
   };
   nic: {
     info(nic: NicRef): Promise<NicInfo>;
@@ -294,6 +299,7 @@ export function createLabApi(invoke: Invoke, onEvent: LabApi['onEvent']): LabApi
       start: (vm) => invoke('vm.start', { vm }),
       stop: (vm) => invoke('vm.stop', { vm }),
       snapshot: (vm, tag) => done(invoke('vm.snapshot', { vm, tag })),
+      run: (vm, command, timeoutMs) => invoke('vm.run', timeoutMs === undefined ? { vm, command } : { vm, command, timeoutMs }),
     },
     nic: {
       info: (nic) => invoke('nic.info', nic),

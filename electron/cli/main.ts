@@ -7,10 +7,12 @@
  *   export --format bash|libvirt FILE
  */
 import { validateCommand } from './commands/validate.js';
+import { serveCommand } from './commands/serve.js';
+import { downCommand, upCommand } from './commands/up-down.js';
 
 const USAGE = `usage: wirebench <command> [args]
   validate FILE                        check a lab document, print each problem with its JSON path
-  up FILE                              create the lab's namespace, bridges, TAPs and boot its VMs
+  up FILE [--network-only]             create the lab's namespace, bridges, TAPs and boot its VMs
   down FILE                            stop the lab's VMs and remove everything it created
   serve [FILE] [--port N] [--host H]   serve the UI in a browser (prints the URL with its token)
   export --format bash|libvirt FILE    print a script that rebuilds the lab without the app`;
@@ -21,6 +23,25 @@ const commands: Record<string, Command> = {
   validate: async (args, out) => {
     if (args.length !== 1) throw new UsageError('validate takes exactly one FILE');
     return validateCommand(args[0]!, out);
+  },
+  serve: async (args, out) => {
+    try {
+      return await serveCommand(args, out);
+    } catch (err) {
+      // Argument mistakes print the usage; failures to start (port taken) do not.
+      if (err instanceof Error && /needs a value|must be|unknown option|takes one FILE/.test(err.message)) throw new UsageError(err.message);
+      throw err;
+    }
+  },
+  up: async (args, out) => {
+    const networkOnly = args.includes('--network-only');
+    const files = args.filter((a) => a !== '--network-only');
+    if (files.length !== 1) throw new UsageError('up takes exactly one FILE');
+    return upCommand(files[0]!, networkOnly, out);
+  },
+  down: async (args, out) => {
+    if (args.length !== 1) throw new UsageError('down takes exactly one FILE');
+    return downCommand(args[0]!, out);
   },
 };
 

@@ -1,0 +1,82 @@
+/**
+ * Live captures: the helper runs tcpdump inside the lab namespace and hands us a FIFO carrying
+ * pcap; we read it, forward the bytes as `capture.chunk` events and, when asked, also write
+ * them to a file so a saved capture is complete whatever the viewer keeps in memory.
+ *
+ * A live capture pins its bridge: `vm.snapshot` refuses while any capture runs on one of the
+ * VM's bridges (a snapshot would cut the capture in half).
+ */
+import { createReadStream, createWriteStream, type ReadStream, type WriteStream } from 'node:fs';
+import type { CaptureInfo } from '../../../shared/api.js';
+import { WirebenchError } from '../../../shared/api.js';
+import type { EventBus } from '../event-bus.js';
+
+export interface CaptureTarget {
+  /** The lab bridge this capture watches (a NIC capture watches its bridge's traffic too). */
+  bridge: string;
+  title: string;
+}
+
+interface ActiveCapture extends CaptureTarget {
+  fifo: ReadStream;
+  file: WriteStream | null;
+  finished: Promise<void>;
+}
+
+export class CaptureManager {
+  private readonly active = new Map<string, ActiveCapture>();
+
+  constructor(private readonly events: EventBus) {}
+
+  /** Starts reading a FIFO the helper opened for `captureId`. */
+  attach(captureId: string, fifoPath: string, target: CaptureTarget, saveTo: string | undefined): CaptureInfo {
+    const fifo = createReadStream(fifoPath, { highWaterMark: 256 * 1024 });
+    const file = saveTo ? createWriteStream(saveTo, { flags: 'w', mode: 0o644 }) : null;
+    const finished = new Promise<void>((resolve) => {
+      fifo.on('data', (chunk) => {
+        const bytes = chunk as Buffer;
+        file?.write(bytes);
+        this.events.emit({ type: 'capture.chunk', captureId, data: bytes.toString('base64') });
+      });
+      fifo.on('error', (err) => {
+        this.events.emit({ type: 'error', code: 'capture-read', message: `capture ${target.title}: ${err.message}` });
+        resolve();
+      });
+      fifo.on('close', () => {
+        if (file) file.end(() => resolve());
+        else resolve();
+      });
+    });
+    this.active.set(captureId, { ...target, fifo, file, finished });
+    return { captureId, title: target.title };
+  }
+
+  /** Waits until every byte tcpdump wrote has been forwarded (the FIFO reached EOF). */
+  async finish(captureId: string, packets: number | null, kernelDrops: number | null): Promise<void> {
+    const capture = this.active.get(captureId);
+    if (!capture) return;
+    await Promise.race([capture.finished, new Promise((r) => setTimeout(r, 5000))]);
+    capture.fifo.destroy();
+    this.active.delete(captureId);
+    this.events.emit({ type: 'capture.ended', captureId, packets, kernelDrops });
+  }
+
+  has(captureId: string): boolean {
+    return this.active.has(captureId);
+  }
+
+  require(captureId: string): void {
+    if (!this.active.has(captureId)) {
+      throw new WirebenchError('not-found', `no running capture with id "${captureId}"`, 'it may have ended already (its VM stopped or the lab went down)');
+    }
+  }
+
+  /** Bridges with a live capture on them. */
+  pinnedBridges(): Set<string> {
+    return new Set([...this.active.values()].map((c) => c.bridge));
+  }
+
+  ids(): string[] {
+    return [...this.active.keys()];
+  }
+}

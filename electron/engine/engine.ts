@@ -1,0 +1,180 @@
+/**
+ * The engine's front door: one handler per command of `shared/api.ts`. Every transport hands
+ * raw messages to `dispatch`, which parses the params with the contract's schema, runs the
+ * handler and returns a `Reply` (errors as data). Runtime work is delegated to `LabRuntime`;
+ * this file only owns which lab is open and whether it has unsaved edits.
+ */
+import { fileURLToPath } from 'node:url';
+import {
+  commands,
+  errorToData,
+  isChannel,
+  parseParams,
+  WirebenchError,
+  type Channel,
+  type CommandParams,
+  type CommandResult,
+  type OpenLab,
+  type Reply,
+} from '../../shared/api.js';
+import { LAB_FORMAT, validateLab, type LabDocument, type LabProblem } from '../../shared/lab.js';
+import { EventBus, type EventListener } from './event-bus.js';
+import { readLabFile, writeLabFile } from './lab/lab-file.js';
+import { LabRuntime, type LabRuntimeOptions } from './lab/lab-runtime.js';
+import { exportLab } from './export/export-lab.js';
+
+export const DEMO_LAB_PATH = fileURLToPath(new URL('../../assets/labs/demo.lab.json', import.meta.url));
+
+type Handlers = { [C in Channel]: (params: CommandParams<C>) => Promise<CommandResult<C>> };
+
+export interface EngineOptions {
+  runtime?: Omit<LabRuntimeOptions, 'events'>;
+  /** Where the demo lab lives (bundles move files around). */
+  demoLabPath?: string;
+}
+
+export class Engine {
+  readonly events = new EventBus();
+  private path: string | null = null;
+  private document: LabDocument | null = null;
+  private runtime: LabRuntime | null = null;
+
+  constructor(private readonly options: EngineOptions = {}) {}
+
+  onEvent(listener: EventListener): () => void {
+    return this.events.on(listener);
+  }
+
+  /** Parses and runs one command; never throws. */
+  async dispatch(channel: unknown, params: unknown): Promise<Reply> {
+    try {
+      if (!isChannel(channel)) throw new WirebenchError('unknown-command', `unknown command ${JSON.stringify(channel)}; see shared/api.ts for the list`);
+      const result = await this.invoke(channel, parseParams(channel, params));
+      return { ok: true, result };
+    } catch (err) {
+      return { ok: false, error: errorToData(err) };
+    }
+  }
+
+  /** Typed in-process call (CLI, tests); throws on error. */
+  async invoke<C extends Channel>(channel: C, params: CommandParams<C>): Promise<CommandResult<C>> {
+    const handler = this.handlers[channel] as (p: CommandParams<C>) => Promise<CommandResult<C>>;
+    const result = await handler(params);
+    // The engine checks its own answers too: a handler returning the wrong shape is a bug caught here.
+    return commands[channel].result.parse(result) as CommandResult<C>;
+  }
+
+  async close(): Promise<void> {
+    await this.runtime?.detach();
+    this.runtime = null;
+  }
+
+  private requireLab(): LabDocument {
+    if (!this.document) throw new WirebenchError('no-lab', 'no lab is open', 'open a lab file or the demo lab first');
+    return this.document;
+  }
+
+  private getRuntime(): LabRuntime {
+    const lab = this.requireLab();
+    this.runtime ??= new LabRuntime(lab, { ...this.options.runtime, events: this.events });
+    return this.runtime;
+  }
+
+  private async adopt(path: string | null, document: LabDocument, problems: LabProblem[]): Promise<OpenLab> {
+    if (this.runtime?.isUp()) {
+      throw new WirebenchError('lab-running', `lab "${this.document?.name}" is running`, 'stop it (lab down) before opening another lab');
+    }
+    await this.runtime?.detach();
+    this.runtime = null;
+    this.path = path;
+    this.document = document;
+    this.events.emit({ type: 'lab.changed', path, document });
+    return { path, document, problems };
+  }
+
+  private readonly handlers: Handlers = {
+    'lab.current': async () => (this.document ? { path: this.path, document: this.document, problems: validateLab(this.document).problems } : null),
+    'lab.open': async ({ path }) => {
+      const document = await readLabFile(path);
+      return this.adopt(path, document, validateLab(document).problems);
+    },
+    'lab.openDemo': async () => {
+      const document = await readLabFile(this.options.demoLabPath ?? DEMO_LAB_PATH);
+      // The demo is a template: saving must ask for a path instead of overwriting the asset.
+      return this.adopt(null, document, []);
+    },
+    'lab.new': async ({ name }) => {
+      const id = [...crypto.getRandomValues(new Uint8Array(8))].map((b) => b.toString(16).padStart(2, '0')).join('');
+      const document = validateLab({ format: LAB_FORMAT, id, name });
+      if (!document.ok) throw new WirebenchError('bad-request', document.problems.map((p) => p.message).join('; '));
+      return this.adopt(null, document.lab, []);
+    },
+    'lab.update': async ({ document }) => {
+      const current = this.requireLab();
+      const checked = validateLab(document);
+      if (!checked.ok) return { problems: checked.problems, restartNeeded: [] };
+      if (checked.lab.id !== current.id && this.runtime?.isUp()) {
+        throw new WirebenchError('lab-running', 'the lab id cannot change while the lab is running', 'stop the lab first');
+      }
+      this.document = checked.lab;
+      const restartNeeded = this.runtime ? await this.runtime.applyDocument(checked.lab) : [];
+      this.events.emit({ type: 'lab.changed', path: this.path, document: checked.lab });
+      return { problems: checked.problems, restartNeeded };
+    },
+    'lab.save': async ({ path }) => {
+      const lab = this.requireLab();
+      const target = path ?? this.path;
+      if (!target) throw new WirebenchError('no-path', 'this lab has never been saved', 'choose a file name (Save As…)');
+      await writeLabFile(target, lab);
+      this.path = target;
+      return { path: target };
+    },
+    'lab.validate': async ({ document }) => ({ problems: validateLab(document).problems }),
+    'lab.up': async () => this.getRuntime().up(),
+    'lab.upNetwork': async () => this.getRuntime().upNetworkOnly(),
+    'lab.down': async () => this.getRuntime().down(),
+    'lab.status': async () => this.getRuntime().status(),
+    'vm.start': async ({ vm }) => this.getRuntime().startVm(vm),
+    'vm.stop': async ({ vm }) => this.getRuntime().stopVm(vm),
+    'vm.run': async ({ vm, command, timeoutMs }) => this.getRuntime().runInVm(vm, command, timeoutMs),
+    'vm.snapshot': async ({ vm, tag }) => {
+      await this.getRuntime().snapshotVm(vm, tag);
+      return {};
+    },
+    'nic.info': async (nic) => this.getRuntime().nicInfo(nic),
+    'nic.counters': async (nic) => this.getRuntime().nicCounters(nic),
+    'nic.resetCounters': async (nic) => {
+      this.getRuntime().resetNicCounters(nic);
+      return {};
+    },
+    'nic.disconnect': async (nic) => this.setLink(nic, 'down'),
+    'nic.reconnect': async (nic) => this.setLink(nic, 'up'),
+    'nic.setImpairments': async ({ nic, impairments }) => {
+      const info = await this.getRuntime().setImpairments(nic, impairments);
+      this.syncDocumentFromRuntime();
+      return info;
+    },
+    'nic.capture': async ({ nic, options }) => this.getRuntime().captureNic(nic, options),
+    'bridge.capture': async ({ bridge, options }) => this.getRuntime().captureBridge(bridge, options),
+    'capture.stop': async ({ captureId }) => this.getRuntime().stopCapture(captureId),
+    'console.write': async ({ vm, data }) => {
+      await this.getRuntime().consoleWrite(vm, data);
+      return {};
+    },
+    'console.history': async ({ vm }) => ({ data: this.getRuntime().consoleHistory(vm) }),
+    'export.script': async ({ format }) => ({ files: exportLab(this.requireLab(), format) }),
+  };
+
+  /** Link changes are document edits too (the cable stays pulled after a save and reload). */
+  private async setLink(nic: CommandParams<'nic.info'>, link: 'up' | 'down') {
+    const info = await this.getRuntime().setLink(nic, link);
+    this.syncDocumentFromRuntime();
+    return info;
+  }
+
+  private syncDocumentFromRuntime(): void {
+    if (!this.runtime) return;
+    this.document = this.runtime.document;
+    this.events.emit({ type: 'lab.changed', path: this.path, document: this.document });
+  }
+}

@@ -1,0 +1,453 @@
+/**
+ * The *created* lab (libvirt's create, next to the document's define): its namespace and
+ * bridges, its running VMs with their TAPs, NIC operations, counters and captures.
+ *
+ * Every NIC operation works on the document first and on the running system where there is
+ * one: pulling a cable on a stopped lab just records `link: "down"`; on a running VM it also
+ * detaches the TAP from its bridge and tells QEMU `set_link` so the guest sees carrier loss.
+ */
+import { chownSync, mkdirSync, rmSync } from 'node:fs';
+import type { CaptureInfo, LabStatus, NicCounters, NicInfo, NicRef, VmStatus } from '../../../shared/api.js';
+import { WirebenchError } from '../../../shared/api.js';
+import type { HelperCall, HelperOp, HelperResults } from '../../../shared/helper-protocol.js';
+import { guestNicName, hostBridgeName, namespaceName, netdevId, nicDeviceId, tapName } from '../../../shared/host-names.js';
+import { nicMac } from '../../../shared/guest-cmdline.js';
+import type { Impairments, LabDocument, Nic } from '../../../shared/lab.js';
+import { FIRST_NIC_SLOT } from '../../../shared/qemu-spec.js';
+import { labRuntimeDir, runtimeRoot } from '../../../shared/runtime-paths.js';
+import { CaptureManager } from '../capture/capture-manager.js';
+import type { EventBus } from '../event-bus.js';
+import { CountersPoller } from '../net/counters-poller.js';
+import { labNetworkPlan, nicNetworkPlan, vmNetworkPlan, vmNetworkTeardown } from '../net/net-plan.js';
+import { HelperClient } from '../net/helper-client.js';
+import { resolveAccel, type AccelChoice } from '../qemu/accel.js';
+import { findTinyGuest } from '../qemu/tiny-guest.js';
+import { VmProcess } from '../qemu/vm-process.js';
+import { vmQemuSpec } from '../qemu/vm-spec.js';
+import { planDocumentChange } from './document-diff.js';
+
+/** What the runtime needs from the privileged helper (the real HelperClient, or a test double). */
+export interface HelperPort {
+  call<O extends HelperOp>(request: Extract<HelperCall, { op: O }>, options?: { timeoutMs?: number }): Promise<HelperResults[O]>;
+  on(event: 'capture.ended', listener: (e: { captureId: string; packetsCaptured: number | null; kernelDrops: number | null }) => void): () => void;
+  close(): Promise<void> | void;
+}
+
+export interface LabRuntimeOptions {
+  events: EventBus;
+  /** Starts (or returns) the privileged helper. Default: the bundled helper, via pkexec unless root. */
+  helper?: () => Promise<HelperPort>;
+  accel?: AccelChoice;
+  countersIntervalMs?: number;
+  /** Folder that relative qcow2 paths are resolved against (the lab file's folder). */
+  labFileDir?: string;
+}
+
+export class LabRuntime {
+  document: LabDocument;
+  private readonly vms = new Map<string, VmProcess>();
+  private helperPort: HelperPort | null = null;
+  private networkUp = false;
+  private readonly poller: CountersPoller;
+  private readonly captures: CaptureManager;
+  /** PCI slot of each hot-plugged NIC device, per VM (boot-time NICs use FIRST_NIC_SLOT + index). */
+  private readonly slots = new Map<string, Map<string, number>>();
+
+  constructor(
+    lab: LabDocument,
+    private readonly options: LabRuntimeOptions,
+  ) {
+    this.document = lab;
+    this.captures = new CaptureManager(options.events);
+    this.poller = new CountersPoller(
+      {
+        nics: () => this.document.nics.map((n) => ({ vm: n.vm, bridge: n.bridge, tap: tapName(n.vm, n.bridge) })),
+        procNetDevPath: () => {
+          const pid = [...this.vms.values()].find((v) => v.state === 'running')?.status().pid;
+          return pid ? `/proc/${pid}/net/dev` : null;
+        },
+      },
+      (tick) => options.events.emit({ type: 'counters.tick', ...tick }),
+      options.countersIntervalMs ?? 250,
+    );
+  }
+
+  get namespace(): string {
+    return namespaceName(this.document);
+  }
+
+  isUp(): boolean {
+    return this.networkUp;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Lab and VM lifecycle
+  // -------------------------------------------------------------------------------------------
+
+  async up(): Promise<LabStatus> {
+    await this.ensureNetwork();
+    const results = await Promise.allSettled(this.document.vms.map((vm) => this.startVm(vm.name)));
+    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${this.document.vms[i]!.name}: ${(r.reason as Error).message}`] : []));
+    if (failed.length) {
+      throw new WirebenchError('vm-start-failed', `lab up: ${failed.length} VM(s) did not start:\n${failed.join('\n')}`, 'see each VM\'s crash reason; `lab down` cleans up');
+    }
+    return this.status();
+  }
+
+  /** The network part alone: namespace, bridges, and every VM's TAPs (nothing boots). */
+  async upNetworkOnly(): Promise<LabStatus> {
+    await this.ensureNetwork();
+    const helper = await this.helper();
+    for (const vm of this.document.vms) for (const call of vmNetworkPlan(this.document, vm.name)) await helper.call(call);
+    return this.status();
+  }
+
+  async down(): Promise<LabStatus> {
+    this.poller.stop();
+    for (const id of this.captures.ids()) await this.stopCapture(id).catch(() => undefined);
+    await Promise.all([...this.vms.values()].map((vm) => vm.stop().catch(() => undefined)));
+    if (this.networkUp || (await this.namespaceExists())) {
+      const helper = await this.helper();
+      await helper.call({ op: 'ns.delete', ns: this.namespace });
+    }
+    rmSync(await this.labDir(), { recursive: true, force: true });
+    this.networkUp = false;
+    this.poller.clear();
+    this.slots.clear();
+    return this.status();
+  }
+
+  status(): LabStatus {
+    return {
+      namespace: this.namespace,
+      running: this.networkUp,
+      vms: this.document.vms.map((vm) => this.vms.get(vm.name)?.status() ?? { name: vm.name, state: 'stopped', pid: null, reason: null }),
+      restartNeeded: [],
+    };
+  }
+
+  async startVm(name: string): Promise<VmStatus> {
+    const vmDoc = this.requireVm(name, 'vm.start');
+    await this.ensureNetwork();
+    const vm = this.vmProcess(name);
+    if (vm.state === 'running' || vm.state === 'starting') return vm.status();
+    const helper = await this.helper();
+    // A crashed run may have left its TAPs behind.
+    for (const call of vmNetworkTeardown(this.document, name)) await helper.call(call).catch(() => undefined);
+    for (const call of vmNetworkPlan(this.document, name)) await helper.call(call);
+    const spec = vmQemuSpec(this.document, name, {
+      accel: resolveAccel(this.options.accel),
+      labDir: await this.labDir(),
+      tinyGuest: vmDoc.image.kind === 'tiny' ? findTinyGuest() : { kernel: '/nonexistent', initrd: '/nonexistent' },
+    });
+    this.slots.set(name, new Map(spec.nics.map((n, i) => [n.deviceId, FIRST_NIC_SLOT + i])));
+    await vm.start(spec, vmDoc.image.kind === 'tiny');
+    this.poller.start();
+    return vm.status();
+  }
+
+  async stopVm(name: string): Promise<VmStatus> {
+    this.requireVm(name, 'vm.stop');
+    const vm = this.vms.get(name);
+    if (!vm) return { name, state: 'stopped', pid: null, reason: null };
+    await vm.stop();
+    if (this.networkUp) {
+      const helper = await this.helper();
+      for (const call of vmNetworkTeardown(this.document, name)) await helper.call(call).catch(() => undefined);
+    }
+    return vm.status();
+  }
+
+  async snapshotVm(name: string, tag: string): Promise<void> {
+    const vmDoc = this.requireVm(name, 'vm.snapshot');
+    if (vmDoc.image.kind !== 'qcow2') {
+      throw new WirebenchError('not-supported', `vm.snapshot: VM "${name}" boots the built-in tiny guest, which has no disk to snapshot`, 'give the VM a qcow2 image to use snapshots');
+    }
+    const pinned = this.captures.pinnedBridges();
+    const busy = this.document.nics.filter((n) => n.vm === name && pinned.has(n.bridge)).map((n) => n.bridge);
+    if (busy.length) {
+      throw new WirebenchError('capture-active', `vm.snapshot: a capture is running on bridge(s) ${busy.map((b) => `"${b}"`).join(', ')} of VM "${name}"; a snapshot now would cut it in half`, 'stop the capture first');
+    }
+    const output = await this.requireVmProcess(name).qmp('vm.snapshot').humanMonitorCommand(`savevm ${tag}`);
+    if (output.trim()) throw new WirebenchError('snapshot-failed', `vm.snapshot: QEMU said: ${output.trim()}`);
+  }
+
+  async runInVm(name: string, command: string, timeoutMs = 30_000): Promise<{ exitCode: number; output: string }> {
+    this.requireVm(name, 'vm.run');
+    return this.requireVmProcess(name).console('vm.run').run(command, { timeoutMs });
+  }
+
+  async consoleWrite(name: string, data: string): Promise<void> {
+    this.requireVm(name, 'console.write');
+    this.requireVmProcess(name).console('console.write').write(data);
+  }
+
+  consoleHistory(name: string): string {
+    this.requireVm(name, 'console.history');
+    return this.vms.get(name)?.consoleHistory() ?? '';
+  }
+
+  /** Leave VMs running but drop every connection (the app closes, the lab stays). */
+  async detach(): Promise<void> {
+    this.poller.stop();
+    for (const vm of this.vms.values()) vm.detach();
+    await this.helperPort?.close();
+    this.helperPort = null;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // NICs
+  // -------------------------------------------------------------------------------------------
+
+  nicInfo(ref: NicRef): NicInfo {
+    const nic = this.requireNic(ref, 'nic.info');
+    return {
+      vm: nic.vm,
+      bridge: nic.bridge,
+      guestName: guestNicName(this.document.nics, nic.vm, nic.bridge)!,
+      hostTap: tapName(nic.vm, nic.bridge),
+      hostBridge: hostBridgeName(nic.bridge),
+      namespace: this.namespace,
+      mac: nicMac(this.document, nic),
+      ip: nic.ip ?? null,
+      link: nic.link,
+    };
+  }
+
+  nicCounters(ref: NicRef): NicCounters {
+    this.requireNic(ref, 'nic.counters');
+    return this.poller.read(ref);
+  }
+
+  resetNicCounters(ref: NicRef): void {
+    this.requireNic(ref, 'nic.resetCounters');
+    this.poller.reset(ref);
+  }
+
+  /** Pull (`down`) or re-plug (`up`) the cable: bridge membership + QMP set_link, or document only. */
+  async setLink(ref: NicRef, link: 'up' | 'down'): Promise<NicInfo> {
+    const nic = this.requireNic(ref, link === 'down' ? 'nic.disconnect' : 'nic.reconnect');
+    this.replaceNic({ ...nic, link });
+    const vm = this.vms.get(nic.vm);
+    if (vm?.state === 'running') {
+      const helper = await this.helper();
+      const tap = tapName(nic.vm, nic.bridge);
+      if (link === 'down') {
+        await helper.call({ op: 'link.detach', ns: this.namespace, tap });
+        await vm.qmp('nic.disconnect').setLink(netdevId(nic.bridge), false);
+      } else {
+        await helper.call({ op: 'link.attach', ns: this.namespace, tap, bridge: hostBridgeName(nic.bridge) });
+        await vm.qmp('nic.reconnect').setLink(netdevId(nic.bridge), true);
+      }
+    }
+    this.options.events.emit({ type: 'nic.link', vm: nic.vm, bridge: nic.bridge, link });
+    return this.nicInfo(ref);
+  }
+
+  async setImpairments(ref: NicRef, impairments: Impairments | null): Promise<NicInfo> {
+    const nic = this.requireNic(ref, 'nic.setImpairments');
+    const next: Nic = { ...nic };
+    if (impairments && Object.keys(impairments).length) next.impairments = impairments;
+    else delete next.impairments;
+    this.replaceNic(next);
+    if (this.vms.get(nic.vm)?.state === 'running') await this.applyImpairments(next);
+    return this.nicInfo(ref);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Captures
+  // -------------------------------------------------------------------------------------------
+
+  async captureNic(ref: NicRef, options: { filter?: string | undefined; saveTo?: string | undefined }): Promise<CaptureInfo> {
+    const nic = this.requireNic(ref, 'nic.capture');
+    if (this.vms.get(nic.vm)?.state !== 'running') {
+      throw new WirebenchError('not-booted', `nic:capture: vm \`${nic.vm}\` has no TAP on bridge \`${nic.bridge}\` (not booted?). Start the lab or the VM first.`);
+    }
+    const title = `${nic.vm}/${guestNicName(this.document.nics, nic.vm, nic.bridge)} (${nic.bridge})`;
+    return this.startCapture(tapName(nic.vm, nic.bridge), { bridge: nic.bridge, title }, options);
+  }
+
+  async captureBridge(bridge: string, options: { filter?: string | undefined; saveTo?: string | undefined }): Promise<CaptureInfo> {
+    if (!this.document.bridges.some((b) => b.name === bridge)) throw this.unknown('bridge.capture', 'bridge', bridge, this.document.bridges.map((b) => b.name));
+    if (!this.networkUp) {
+      throw new WirebenchError('not-running', `bridge:capture: bridge \`${bridge}\` does not exist yet (lab not started).`, 'Start the lab first.');
+    }
+    return this.startCapture(hostBridgeName(bridge), { bridge, title: `bridge ${bridge}` }, options);
+  }
+
+  async stopCapture(captureId: string): Promise<{ packets: number | null; kernelDrops: number | null }> {
+    this.captures.require(captureId);
+    const helper = await this.helper();
+    const result = await helper.call({ op: 'capture.stop', captureId });
+    await this.captures.finish(captureId, result.packetsCaptured, result.kernelDrops);
+    return { packets: result.packetsCaptured, kernelDrops: result.kernelDrops };
+  }
+
+  private async startCapture(dev: string, target: { bridge: string; title: string }, options: { filter?: string | undefined; saveTo?: string | undefined }): Promise<CaptureInfo> {
+    const helper = await this.helper();
+    const started = await helper.call({ op: 'capture.start', ns: this.namespace, dev, ...(options.filter ? { filter: options.filter } : {}) });
+    return this.captures.attach(started.captureId, started.fifo, target, options.saveTo);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Live edits of the document
+  // -------------------------------------------------------------------------------------------
+
+  /**
+   * Adopts an edited document and applies what can be applied live: link state, impairments,
+   * NICs added to or removed from running VMs (hot-plug). Returns what needs a VM restart.
+   */
+  async applyDocument(next: LabDocument): Promise<string[]> {
+    const previous = this.document;
+    const change = planDocumentChange(previous, next, (vm) => this.vms.get(vm)?.state === 'running');
+    this.document = next;
+    if (!this.networkUp) return change.restartNeeded;
+    const helper = await this.helper();
+    for (const vm of change.vmsRemoved) {
+      await this.vms.get(vm)?.stop();
+      this.vms.delete(vm);
+      for (const call of vmNetworkTeardown(previous, vm)) await helper.call(call).catch(() => undefined);
+    }
+    for (const bridge of change.bridgesAdded) await helper.call({ op: 'bridge.create', ns: this.namespace, bridge: hostBridgeName(bridge) });
+    for (const nic of change.nicsRemoved) await this.hotUnplug(nic);
+    for (const nic of change.nicsAdded) await this.hotPlug(nic);
+    for (const nic of change.linkChanged) await this.applyLink(nic);
+    for (const nic of change.impairmentsChanged) await this.applyImpairments(nic);
+    for (const bridge of change.bridgesRemoved) await helper.call({ op: 'bridge.delete', ns: this.namespace, bridge: hostBridgeName(bridge) }).catch(() => undefined);
+    return change.restartNeeded;
+  }
+
+  /** Adds a NIC to a running VM: TAP first, then QEMU's netdev and device in a free PCI slot. */
+  private async hotPlug(nic: Nic): Promise<void> {
+    const vm = this.requireVmProcess(nic.vm);
+    const helper = await this.helper();
+    for (const call of nicNetworkPlan(this.document, nic)) await helper.call(call);
+    const used = this.slots.get(nic.vm) ?? new Map<string, number>();
+    this.slots.set(nic.vm, used);
+    let slot = FIRST_NIC_SLOT;
+    const taken = new Set(used.values());
+    while (taken.has(slot)) slot++;
+    const qmp = vm.qmp('hot-plug');
+    await qmp.netdevAdd({ type: 'tap', id: netdevId(nic.bridge), ifname: tapName(nic.vm, nic.bridge), script: 'no', downscript: 'no' });
+    await qmp.deviceAdd({ driver: 'virtio-net-pci', id: nicDeviceId(nic.bridge), netdev: netdevId(nic.bridge), mac: nicMac(this.document, nic), bus: 'pci.0', addr: `0x${slot.toString(16)}` });
+    used.set(nicDeviceId(nic.bridge), slot);
+    if (nic.link === 'down') await qmp.setLink(netdevId(nic.bridge), false);
+  }
+
+  private async hotUnplug(nic: Nic): Promise<void> {
+    const vm = this.requireVmProcess(nic.vm);
+    const qmp = vm.qmp('hot-unplug');
+    await qmp.deviceDel(nicDeviceId(nic.bridge));
+    await qmp.netdevDel(netdevId(nic.bridge));
+    this.slots.get(nic.vm)?.delete(nicDeviceId(nic.bridge));
+    const helper = await this.helper();
+    await helper.call({ op: 'tap.delete', ns: this.namespace, tap: tapName(nic.vm, nic.bridge) });
+  }
+
+  private async applyLink(nic: Nic): Promise<void> {
+    const vm = this.vms.get(nic.vm);
+    if (vm?.state !== 'running') return;
+    const helper = await this.helper();
+    const tap = tapName(nic.vm, nic.bridge);
+    if (nic.link === 'down') await helper.call({ op: 'link.detach', ns: this.namespace, tap });
+    else await helper.call({ op: 'link.attach', ns: this.namespace, tap, bridge: hostBridgeName(nic.bridge) });
+    await vm.qmp('link').setLink(netdevId(nic.bridge), nic.link === 'up');
+    this.options.events.emit({ type: 'nic.link', vm: nic.vm, bridge: nic.bridge, link: nic.link });
+  }
+
+  private async applyImpairments(nic: Nic): Promise<void> {
+    const helper = await this.helper();
+    const dev = tapName(nic.vm, nic.bridge);
+    if (nic.impairments && Object.keys(nic.impairments).length) await helper.call({ op: 'netem.set', ns: this.namespace, dev, netem: nic.impairments });
+    else await helper.call({ op: 'netem.clear', ns: this.namespace, dev });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Plumbing
+  // -------------------------------------------------------------------------------------------
+
+  private async helper(): Promise<HelperPort> {
+    if (!this.helperPort) {
+      const port = this.options.helper ? await this.options.helper() : await HelperClient.start();
+      port.on('capture.ended', (e) => {
+        if (this.captures.has(e.captureId)) void this.captures.finish(e.captureId, e.packetsCaptured, e.kernelDrops);
+      });
+      this.helperPort = port;
+    }
+    return this.helperPort;
+  }
+
+  /** Whether the helper knows this lab's namespace (left up by an earlier run, say). */
+  private async namespaceExists(): Promise<boolean> {
+    const info = await (await this.helper()).call({ op: 'info' });
+    return info.namespaces.includes(this.namespace);
+  }
+
+  private async labDir(): Promise<string> {
+    const uid = process.getuid?.() ?? 0;
+    return labRuntimeDir(runtimeRoot(uid, process.env.XDG_RUNTIME_DIR), this.namespace);
+  }
+
+  /** Creates the namespace and bridges (once), and the runtime folder QEMU writes its sockets to. */
+  private async ensureNetwork(): Promise<void> {
+    if (this.networkUp) return;
+    const helper = await this.helper();
+    const info = await helper.call({ op: 'info' });
+    if (info.namespaces.includes(this.namespace)) {
+      // Left over from an earlier run of this lab (the app closed with the lab up, or crashed):
+      // start clean rather than half-adopt unknown state.
+      await helper.call({ op: 'ns.delete', ns: this.namespace });
+    }
+    for (const call of labNetworkPlan(this.document)) await helper.call(call);
+    const dir = await this.labDir();
+    mkdirSync(dir, { recursive: true, mode: 0o750 });
+    // As root, QEMU runs as nobody and must be able to create its sockets here.
+    if ((process.getuid?.() ?? -1) === 0) chownSync(dir, info.qemuUid, info.qemuGid);
+    this.networkUp = true;
+  }
+
+  private vmProcess(name: string): VmProcess {
+    let vm = this.vms.get(name);
+    if (!vm) {
+      const helperCall = async <O extends HelperOp>(req: Extract<HelperCall, { op: O }>, timeoutMs?: number) => (await this.helper()).call(req, timeoutMs ? { timeoutMs } : undefined);
+      vm = new VmProcess(name, {
+        startQemu: async (spec) => (await helperCall({ op: 'qemu.start', ns: this.namespace, spec }, 90_000)).pid,
+        stateChanged: (vmName, state, reason) => this.options.events.emit({ type: 'vm.state', vm: vmName, state, reason }),
+        consoleData: (vmName, data) => this.options.events.emit({ type: 'console.data', vm: vmName, data }),
+      });
+      this.vms.set(name, vm);
+    }
+    return vm;
+  }
+
+  private requireVmProcess(name: string): VmProcess {
+    return this.vms.get(name) ?? this.vmProcess(name);
+  }
+
+  private requireVm(name: string, action: string) {
+    const vm = this.document.vms.find((v) => v.name === name);
+    if (!vm) throw this.unknown(action, 'VM', name, this.document.vms.map((v) => v.name));
+    return vm;
+  }
+
+  private requireNic(ref: NicRef, action: string): Nic {
+    this.requireVm(ref.vm, action);
+    if (!this.document.bridges.some((b) => b.name === ref.bridge)) {
+      throw this.unknown(action, 'bridge', ref.bridge, this.document.bridges.map((b) => b.name));
+    }
+    const nic = this.document.nics.find((n) => n.vm === ref.vm && n.bridge === ref.bridge);
+    if (!nic) {
+      const onVm = this.document.nics.filter((n) => n.vm === ref.vm).map((n) => n.bridge);
+      throw new WirebenchError('not-found', `${action}: VM "${ref.vm}" has no NIC on bridge "${ref.bridge}" (its bridges: ${onVm.join(', ') || 'none'})`, 'connect the VM to the bridge first');
+    }
+    return nic;
+  }
+
+  private unknown(action: string, kind: string, name: string, known: string[]): WirebenchError {
+    return new WirebenchError('not-found', `${action}: no ${kind} named "${name}" in lab "${this.document.name}" (${kind}s: ${known.join(', ') || 'none'})`, `check the ${kind} name`);
+  }
+
+  private replaceNic(nic: Nic): void {
+    this.document = { ...this.document, nics: this.document.nics.map((n) => (n.vm === nic.vm && n.bridge === nic.bridge ? nic : n)) };
+  }
+}
