@@ -1,0 +1,46 @@
+/**
+ * electron-vite builds the three Electron parts into out/:
+ *   out/main/index.js       ESM (package.json has "type": "module"), engine bundled in
+ *   out/preload/index.cjs   CommonJS with every dependency bundled: a sandboxed preload can
+ *                           only require('electron'), not zod or our modules
+ *   out/renderer/           the React app, also served by `wirebench serve` in browser mode
+ */
+import { resolve } from 'node:path';
+import { defineConfig } from 'electron-vite';
+import react from '@vitejs/plugin-react';
+
+export default defineConfig({
+  main: {
+    build: {
+      outDir: 'out/main',
+      rollupOptions: {
+        input: { index: resolve('electron/main/index.ts') },
+        output: { format: 'es', entryFileNames: '[name].js' },
+      },
+    },
+  },
+  preload: {
+    build: {
+      outDir: 'out/preload',
+      externalizeDeps: false,
+      rollupOptions: {
+        input: { index: resolve('electron/preload/index.ts') },
+        external: ['electron'],
+        output: { format: 'cjs', entryFileNames: '[name].cjs' },
+      },
+    },
+  },
+  renderer: {
+    root: 'renderer',
+    plugins: [react()],
+    resolve: {
+      // shared/host-names.ts hashes with node:crypto; the renderer gets a same-digest shim.
+      alias: { 'node:crypto': resolve('renderer/shims/node-crypto.ts') },
+    },
+    build: {
+      outDir: 'out/renderer',
+      emptyOutDir: true,
+      rollupOptions: { input: { index: resolve('renderer/index.html') } },
+    },
+  },
+});

@@ -1,0 +1,56 @@
+import { useEffect, useState, type ReactNode } from 'react';
+
+/**
+ * A text field that commits on Enter or blur after `check` passes; shows the problem while the
+ * draft is invalid and goes back to the stored value on Escape.
+ */
+export function Field({
+  label,
+  value,
+  check,
+  onCommit,
+  placeholder,
+  testId,
+  hint,
+}: {
+  label: string;
+  value: string;
+  check(draft: string): string | null;
+  onCommit(draft: string): void;
+  placeholder?: string;
+  testId?: string;
+  hint?: ReactNode;
+}) {
+  const [draft, setDraft] = useState(value);
+  useEffect(() => setDraft(value), [value]);
+  const problem = draft === value ? null : check(draft);
+  const commit = () => {
+    if (draft !== value && !problem) onCommit(draft);
+  };
+  return (
+    <label className="wb-field">
+      <span>{label}</span>
+      <input
+        value={draft}
+        placeholder={placeholder}
+        data-testid={testId}
+        className={problem ? 'invalid' : ''}
+        onChange={(e) => setDraft(e.target.value)}
+        onBlur={commit}
+        onKeyDown={(e) => {
+          e.stopPropagation();
+          if (e.key === 'Enter') commit();
+          if (e.key === 'Escape') setDraft(value);
+        }}
+      />
+      {problem ? <small className="wb-field-problem" role="alert">{problem}</small> : hint ? <small className="wb-muted">{hint}</small> : null}
+    </label>
+  );
+}
+
+/** Integer within bounds, or the reason it is not. */
+export function intProblem(text: string, min: number, max: number, unit = ''): string | null {
+  if (!/^\d+$/.test(text.trim())) return `write a whole number${unit ? ` of ${unit}` : ''}`;
+  const n = Number(text);
+  return n < min || n > max ? `must be ${min}–${max}${unit ? ` ${unit}` : ''}` : null;
+}
