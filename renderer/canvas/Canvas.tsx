@@ -209,7 +209,7 @@ export function Canvas() {
         snapGrid={[GRID, GRID]}
         onlyRenderVisibleElements
         fitView
-        fitViewOptions={{ padding: 0.15 }}
+        fitViewOptions={{ padding: 0.15, maxZoom: 1 }}
         minZoom={0.05}
         proOptions={{ hideAttribution: true }}
       >

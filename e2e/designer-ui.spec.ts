@@ -1,0 +1,119 @@
+/**
+ * The designer in a real browser against the real engine in browser mode, without booting VMs:
+ * build a two-VM lab from the palette, rename with undo/redo, pull a cable on the stopped lab,
+ * save, and check that a wrong token gets nowhere. Screenshots land in test-results/e2e/.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseLab } from '../shared/lab.js';
+import { launchChromium } from './support/chromium.js';
+import { buildTwoVmLab, emptyLabFile, SCREENSHOTS, startApp, type AppUnderTest } from './support/app-under-test.js';
+
+const CHROMIUM = existsSync('/usr/bin/chromium') || !!process.env.WIREBENCH_CHROMIUM;
+
+describe.skipIf(!CHROMIUM)('designer UI in browser mode', () => {
+  let app: AppUnderTest;
+  const lab = emptyLabFile('e2e-ui');
+
+  beforeAll(async () => {
+    app = await startApp({ file: lab.file });
+  }, 180_000);
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('builds a two-VM lab by dragging from the palette and connecting', async () => {
+    const { page } = app;
+    await buildTwoVmLab(page);
+    await expect(page.getByTestId('dirty').isVisible()).resolves.toBe(true);
+    // A second cable between the same VM and bridge is refused and says why.
+    const engineDoc = async () => (await app.mode.engine.invoke('lab.current', {}))!.document;
+    await expect.poll(async () => (await engineDoc()).nics.length, { timeout: 5000 }).toBe(2);
+    await app.screenshot('01-two-vm-lab');
+  });
+
+  it('renames inline, refuses a bad name, and undo/redo the rename', async () => {
+    const { page } = app;
+    await page.getByTestId('name-vm:vm1').dblclick();
+    const input = page.getByTestId('rename-input');
+    await input.fill('Bad_Name');
+    await expect(page.getByRole('alert').first().textContent()).resolves.toMatch(/lower-case/);
+    await input.fill('a');
+    await input.press('Enter');
+    await page.getByTestId('node-vm:a').waitFor();
+    await page.getByTestId('edge-nic:a:lan1').waitFor();
+    await app.screenshot('02-renamed');
+    await page.getByTestId('undo').click();
+    await page.getByTestId('node-vm:vm1').waitFor();
+    await page.getByTestId('redo').click();
+    await page.getByTestId('node-vm:a').waitFor();
+    await page.getByTestId('name-vm:vm2').dblclick();
+    await page.getByTestId('rename-input').fill('b');
+    await page.getByTestId('rename-input').press('Enter');
+    await page.getByTestId('node-vm:b').waitFor();
+  });
+
+  it('shows the NIC in the inspector with its guest and host names, and sets an IP', async () => {
+    const { page } = app;
+    await page.getByTestId('hit-nic:a:lan1').click({ modifiers: ['Shift'], force: true });
+    await page.getByTestId('inspector').getByText('NIC a ⟷ lan1').waitFor();
+    await expect(page.getByTestId('nic-guest-name').textContent()).resolves.toBe('eth0');
+    await expect(page.getByTestId('inspector').textContent()).resolves.toContain('a.lan1');
+    await page.getByTestId('nic-ip').fill('10.0.0.1/24');
+    await page.getByTestId('nic-ip').press('Enter');
+    await page.getByTestId('hit-nic:b:lan1').click({ modifiers: ['Shift'], force: true });
+    await page.getByTestId('nic-ip').fill('10.0.0.2/24');
+    await page.getByTestId('nic-ip').press('Enter');
+    await app.screenshot('03-inspector');
+  });
+
+  it('clicking a cable pulls it (dashed) and clicking again re-plugs it, on a stopped lab', async () => {
+    const { page } = app;
+    const edge = page.getByTestId('edge-nic:a:lan1');
+    await page.getByTestId('hit-nic:a:lan1').click({ force: true });
+    await expect.poll(() => edge.getAttribute('data-link')).toBe('down');
+    await expect.poll(async () => (await app.mode.engine.invoke('lab.current', {}))!.document.nics.find((n) => n.vm === 'a')?.link).toBe('down');
+    await app.screenshot('04-cable-pulled');
+    await page.getByTestId('hit-nic:a:lan1').click({ force: true });
+    await expect.poll(() => edge.getAttribute('data-link')).toBe('up');
+  });
+
+  it('deletes a selected cable with Delete and undo brings it back', async () => {
+    const { page } = app;
+    await page.getByTestId('hit-nic:b:lan1').click({ modifiers: ['Shift'], force: true });
+    await page.keyboard.press('Delete');
+    await expect.poll(() => page.getByTestId('edge-nic:b:lan1').count()).toBe(0);
+    await page.getByTestId('undo').click();
+    await page.getByTestId('edge-nic:b:lan1').waitFor();
+  });
+
+  it('saves to a typed path (browser mode) and the file is a valid lab', async () => {
+    const { page } = app;
+    const target = join(lab.dir, 'saved.lab.json');
+    await page.getByTestId('save-as').click();
+    await page.getByTestId('path-input').fill(target);
+    await page.getByTestId('path-ok').click();
+    await expect.poll(() => page.getByTestId('dirty').count()).toBe(0);
+    const saved = parseLab(readFileSync(target, 'utf8'));
+    expect(saved.ok).toBe(true);
+    if (!saved.ok) return;
+    expect(saved.lab.vms.map((v) => v.name).sort()).toEqual(['a', 'b']);
+    expect(saved.lab.nics.map((n) => `${n.vm}:${n.bridge}:${n.ip}:${n.link}`).sort()).toEqual(['a:lan1:10.0.0.1/24:up', 'b:lan1:10.0.0.2/24:up']);
+    await app.screenshot('05-saved');
+  });
+
+  it('refuses a wrong token', async () => {
+    const chromium = await launchChromium();
+    try {
+      const page = await chromium.context.newPage();
+      await page.goto(`${app.mode.server.origin}/?token=not-the-token`);
+      await page.getByTestId('fatal').waitFor();
+      await expect(page.getByTestId('fatal').textContent()).resolves.toMatch(/refused the token/);
+      await page.screenshot({ path: join(SCREENSHOTS, '06-wrong-token.png') });
+    } finally {
+      await chromium.close();
+    }
+  });
+});
