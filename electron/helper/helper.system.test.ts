@@ -1,0 +1,248 @@
+/**
+ * The real bundled helper, driven through HelperClient as the engine drives it, as root, on
+ * the real kernel: a lab namespace with two bridges and four TAPs, cables, link state,
+ * impairments, a capture with real frames checked by tshark, refusals, a QEMU launch, and gc.
+ */
+import { createReadStream, chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HelperClient } from '../engine/net/helper-client.js';
+import type { QemuSpec } from '../../shared/qemu-spec.js';
+import { HELPER_BUNDLE, OWNED_DIR, forceRemoveNamespace, link, namespaceNames, randomNamespace, sh, trySh } from './test-support/system.js';
+
+const NS = randomNamespace();
+/** Not created through the helper: must be refused (not-owned) and left untouched. */
+const FOREIGN_NS = randomNamespace();
+/** The far end of a veth, where the test's pings come from (test-owned, not a lab namespace). */
+const PEER_NS = `wbt-${NS.slice(3)}`;
+const LAB_DIR = `/run/wirebench/0/${NS}`;
+const fifosSeen: string[] = [];
+let scratch = '';
+const DATAGRAMS = 5;
+/** Sends DATAGRAMS UDP datagrams to the lab bridge's address, 50 ms apart. */
+const SEND_DATAGRAMS = `
+const s = require('node:dgram').createSocket('udp4');
+let n = 0;
+const tick = () => n++ < ${DATAGRAMS} ? s.send('wirebench', 9, '10.77.0.2', () => setTimeout(tick, 50)) : s.close();
+tick();`;
+let client: HelperClient;
+
+/** Whether this kernel has the netem qdisc (some VM kernels are built without it). */
+function kernelHasNetem(): boolean {
+  return trySh('ip', ['netns', 'exec', PEER_NS, 'tc', 'qdisc', 'add', 'dev', 'lo', 'root', 'netem', 'delay', '1ms']).code === 0;
+}
+
+beforeAll(async () => {
+  sh('ip', ['netns', 'add', PEER_NS]);
+  sh('ip', ['netns', 'add', FOREIGN_NS]);
+  scratch = mkdtempSync('/var/tmp/wirebench-helper-test-');
+  chmodSync(scratch, 0o755);
+  client = await HelperClient.start({ helperPath: HELPER_BUNDLE, asRoot: true });
+});
+
+afterAll(async () => {
+  await client?.call({ op: 'ns.delete', ns: NS }).catch(() => undefined);
+  await client?.close();
+  for (const ns of [NS, FOREIGN_NS, PEER_NS]) forceRemoveNamespace(ns);
+  rmSync(LAB_DIR, { recursive: true, force: true });
+  for (const fifo of fifosSeen) rmSync(fifo, { force: true });
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
+
+describe('privileged helper on the real system', () => {
+  it('reports who it works for', async () => {
+    const info = await client.call({ op: 'info' });
+    expect(info).toMatchObject({ uid: 0, qemuUid: 65534, qemuGid: 65534, runtimeRoot: '/run/wirebench/0' });
+  });
+
+  it('creates a lab namespace it owns, once', async () => {
+    await expect(client.call({ op: 'ns.create', ns: NS })).resolves.toEqual({ ns: NS });
+    expect(namespaceNames()).toContain(NS);
+    expect(existsSync(`${OWNED_DIR}/${NS}`)).toBe(true);
+    expect(link(NS, 'lo')?.flags).toContain('UP');
+    expect((await client.call({ op: 'info' })).namespaces).toContain(NS);
+    await expect(client.call({ op: 'ns.create', ns: NS })).rejects.toMatchObject({ code: 'exists' });
+  });
+
+  it('builds two bridges and four TAPs owned by the QEMU user', async () => {
+    for (const bridge of ['br-a', 'br-b']) await client.call({ op: 'bridge.create', ns: NS, bridge });
+    for (const tap of ['a.a', 'b.a', 'c.b', 'd.b']) await client.call({ op: 'tap.create', ns: NS, tap });
+    const a = link(NS, 'br-a');
+    expect(a?.linkinfo?.info_kind).toBe('bridge');
+    expect(a?.linkinfo?.info_data).toMatchObject({ stp_state: 0, forward_delay: 0 });
+    expect(a?.flags).toContain('UP');
+    const tap = link(NS, 'a.a');
+    expect(tap?.linkinfo?.info_kind).toBe('tun');
+    expect(tap?.linkinfo?.info_data).toMatchObject({ type: 'tap', user: 'nobody', group: 'nogroup' });
+    await expect(client.call({ op: 'bridge.create', ns: NS, bridge: 'br-a' })).rejects.toMatchObject({ code: 'exists' });
+    // Kind checks: a TAP is not a bridge and the other way round.
+    await expect(client.call({ op: 'bridge.delete', ns: NS, bridge: 'a.a' })).rejects.toMatchObject({ code: 'bad-request' });
+    await expect(client.call({ op: 'tap.delete', ns: NS, tap: 'br-a' })).rejects.toMatchObject({ code: 'bad-request' });
+  });
+
+  it('attaches and detaches cables', async () => {
+    // Sent back to back without awaiting: the helper serializes them per namespace.
+    await Promise.all([
+      client.call({ op: 'link.attach', ns: NS, tap: 'a.a', bridge: 'br-a' }),
+      client.call({ op: 'link.attach', ns: NS, tap: 'b.a', bridge: 'br-a' }),
+      client.call({ op: 'link.attach', ns: NS, tap: 'c.b', bridge: 'br-b' }),
+      client.call({ op: 'link.attach', ns: NS, tap: 'd.b', bridge: 'br-b' }),
+    ]);
+    expect(link(NS, 'a.a')?.master).toBe('br-a');
+    expect(link(NS, 'b.a')?.master).toBe('br-a');
+    expect(link(NS, 'c.b')?.master).toBe('br-b');
+    expect(link(NS, 'd.b')?.master).toBe('br-b');
+    await client.call({ op: 'link.detach', ns: NS, tap: 'b.a' });
+    expect(link(NS, 'b.a')?.master).toBeUndefined();
+    await expect(client.call({ op: 'link.attach', ns: NS, tap: 'b.a', bridge: 'br-zz' })).rejects.toMatchObject({ code: 'not-found' });
+    await expect(client.call({ op: 'link.attach', ns: NS, tap: 'zz', bridge: 'br-a' })).rejects.toMatchObject({ code: 'not-found' });
+  });
+
+  it('sets links down and up', async () => {
+    await client.call({ op: 'link.set', ns: NS, dev: 'a.a', up: false });
+    expect(link(NS, 'a.a')?.flags).not.toContain('UP');
+    expect(link(NS, 'a.a')?.operstate).toBe('DOWN');
+    await client.call({ op: 'link.set', ns: NS, dev: 'a.a', up: true });
+    expect(link(NS, 'a.a')?.flags).toContain('UP');
+    await expect(client.call({ op: 'link.set', ns: NS, dev: 'nope0', up: true })).rejects.toMatchObject({ code: 'not-found' });
+  });
+
+  it('applies and clears impairments (or says the kernel cannot)', async () => {
+    const qdisc = (): string => sh('ip', ['netns', 'exec', NS, 'tc', 'qdisc', 'show', 'dev', 'c.b']);
+    const request = { op: 'netem.set', ns: NS, dev: 'c.b', netem: { delayMs: 20, jitterMs: 5, lossPercent: 1.5, rateKbit: 1000 } } as const;
+    if (kernelHasNetem()) {
+      await client.call(request);
+      expect(qdisc()).toMatch(/netem .*delay 20ms\s+5ms/);
+      expect(qdisc()).toMatch(/loss 1.5%/);
+      await client.call({ op: 'netem.set', ns: NS, dev: 'c.b', netem: { delayMs: 7 } });
+      expect(qdisc()).toMatch(/delay 7ms/);
+      expect(qdisc()).not.toMatch(/loss/);
+    } else {
+      console.log('this kernel has no netem qdisc: checking the helper says so');
+      await expect(client.call(request)).rejects.toMatchObject({ code: 'unsupported', hint: expect.stringContaining('sch_netem') });
+    }
+    await client.call({ op: 'netem.clear', ns: NS, dev: 'c.b' });
+    expect(qdisc()).not.toMatch(/netem/);
+    // Clearing a device without impairments is not an error.
+    await client.call({ op: 'netem.clear', ns: NS, dev: 'c.b' });
+  });
+
+  it('captures real frames into a FIFO the test can read as pcap', async () => {
+    // A veth from the bridge to a peer namespace, with addresses on both sides, so datagrams
+    // from the peer cross br-a (test plumbing, made with ip directly). No ping on these
+    // machines: Node sends the UDP datagrams, the bridge's address answers port-unreachable.
+    sh('ip', ['-n', NS, 'link', 'add', 'vb', 'type', 'veth', 'peer', 'name', 'va', 'netns', PEER_NS]);
+    await client.call({ op: 'link.attach', ns: NS, tap: 'vb', bridge: 'br-a' });
+    sh('ip', ['-n', NS, 'addr', 'add', '10.77.0.2/24', 'dev', 'br-a']);
+    sh('ip', ['-n', PEER_NS, 'addr', 'add', '10.77.0.1/24', 'dev', 'va']);
+    sh('ip', ['-n', PEER_NS, 'link', 'set', 'va', 'up']);
+
+    const { captureId, fifo } = await client.call({ op: 'capture.start', ns: NS, dev: 'br-a', filter: 'udp or icmp', snaplen: 2048 });
+    fifosSeen.push(fifo);
+    expect(captureId).toMatch(/^cap-\d+$/);
+    expect(fifo).toMatch(/^\/run\/wirebench\/0\/captures\/cap-\d+\.pcap$/);
+    const chunks: Buffer[] = [];
+    const stream = createReadStream(fifo);
+    const ended = new Promise<void>((resolve, reject) => {
+      stream.on('data', (chunk) => chunks.push(chunk as Buffer));
+      stream.on('end', resolve);
+      stream.on('error', reject);
+    });
+
+    sh('ip', ['netns', 'exec', PEER_NS, process.execPath, '-e', SEND_DATAGRAMS]);
+    const counts = await client.call({ op: 'capture.stop', captureId });
+    await ended;
+    expect(counts.packetsCaptured).toBeGreaterThanOrEqual(DATAGRAMS);
+    expect(counts.kernelDrops).toBe(0);
+    expect(existsSync(fifo)).toBe(false);
+
+    const pcap = Buffer.concat(chunks);
+    // Little-endian microsecond pcap: a1b2c3d4 as stored by x86.
+    expect(pcap.subarray(0, 4).toString('hex')).toBe('d4c3b2a1');
+    const file = join(scratch, 'capture.pcap');
+    writeFileSync(file, pcap);
+    const frames = sh('tshark', ['-r', file, '-T', 'fields', '-e', 'frame.protocols']).trim().split('\n');
+    expect(frames.length).toBe(counts.packetsCaptured);
+    expect(frames.filter((p) => p === 'eth:ethertype:ip:udp:data').length).toBe(DATAGRAMS);
+    await expect(client.call({ op: 'capture.stop', captureId })).rejects.toMatchObject({ code: 'not-found' });
+  });
+
+  it('reports a capture whose device goes away with a capture.ended event', async () => {
+    const ended = new Promise<{ captureId: string }>((resolve) => {
+      const off = client.on('capture.ended', (e) => {
+        off();
+        resolve(e);
+      });
+    });
+    const { captureId, fifo } = await client.call({ op: 'capture.start', ns: NS, dev: 'b.a' });
+    fifosSeen.push(fifo);
+    await client.call({ op: 'tap.delete', ns: NS, tap: 'b.a' });
+    await expect(ended).resolves.toMatchObject({ captureId, packetsCaptured: 0 });
+    expect(link(NS, 'b.a')).toBeUndefined();
+  });
+
+  it('refuses bad capture filters with tcpdump\'s reason', async () => {
+    await expect(client.call({ op: 'capture.start', ns: NS, dev: 'br-a', filter: 'tcp port' })).rejects.toMatchObject({
+      code: 'bad-filter',
+      message: expect.stringContaining('syntax error'),
+    });
+    await expect(client.call({ op: 'capture.start', ns: NS, dev: 'br-a', filter: 'port 99999' })).rejects.toMatchObject({ code: 'bad-filter' });
+    await expect(client.call({ op: 'capture.start', ns: NS, dev: 'nope0' })).rejects.toMatchObject({ code: 'not-found' });
+  });
+
+  it('refuses namespaces it did not create, and leaves them alone', async () => {
+    await expect(client.call({ op: 'bridge.create', ns: FOREIGN_NS, bridge: 'br-x' })).rejects.toMatchObject({ code: 'not-owned' });
+    await expect(client.call({ op: 'ns.delete', ns: FOREIGN_NS })).rejects.toMatchObject({ code: 'not-owned' });
+    await expect(client.call({ op: 'capture.start', ns: FOREIGN_NS, dev: 'lo' })).rejects.toMatchObject({ code: 'not-owned' });
+    await expect(client.call({ op: 'ns.create', ns: FOREIGN_NS })).rejects.toMatchObject({ code: 'exists' });
+    await expect(client.call({ op: 'tap.create', ns: 'wb-00000000', tap: 'x' })).rejects.toMatchObject({ code: 'not-owned' });
+    expect(namespaceNames()).toContain(FOREIGN_NS);
+    expect(existsSync(`${OWNED_DIR}/${FOREIGN_NS}`)).toBe(false);
+    expect(sh('ip', ['-n', FOREIGN_NS, '-o', 'link', 'show']).trim().split('\n')).toHaveLength(1);
+  });
+
+  it('starts QEMU as the QEMU user inside the namespace', async () => {
+    const disk = join(scratch, 'disk.qcow2');
+    sh('qemu-img', ['create', '-q', '-f', 'qcow2', disk, '16M']);
+    chmodSync(disk, 0o666);
+    const spec: QemuSpec = {
+      name: 'probe',
+      accel: 'tcg',
+      cpus: 1,
+      memoryMiB: 64,
+      boot: { kind: 'disk', disk },
+      qmpSocket: `${LAB_DIR}/probe.qmp`,
+      serialSocket: `${LAB_DIR}/probe.serial`,
+      serialLog: `${LAB_DIR}/probe.log`,
+      pidFile: `${LAB_DIR}/probe.pid`,
+      nics: [{ netdevId: 'net-b', deviceId: 'nic-b', tap: 'd.b', mac: '52:54:00:12:34:56', linkUp: true }],
+    };
+    await expect(client.call({ op: 'qemu.start', ns: NS, spec: { ...spec, boot: { kind: 'disk', disk: `${scratch}/missing.qcow2` } } })).rejects.toMatchObject({ code: 'not-found' });
+    await expect(client.call({ op: 'qemu.start', ns: NS, spec: { ...spec, pidFile: '/tmp/probe.pid' } })).rejects.toMatchObject({ code: 'bad-request' });
+    await expect(client.call({ op: 'qemu.start', ns: NS, spec: { ...spec, nics: [{ ...spec.nics[0]!, tap: 'nope0' }] } })).rejects.toMatchObject({
+      code: 'command-failed',
+      message: expect.stringContaining('nope0'),
+    });
+
+    const { pid } = await client.call({ op: 'qemu.start', ns: NS, spec });
+    expect(readFileSync(`/proc/${pid}/status`, 'utf8')).toMatch(/^Uid:\s+65534\s/m);
+    expect(sh('ip', ['netns', 'pids', NS]).split(/\s+/)).toContain(String(pid));
+    expect(link(NS, 'd.b')?.flags).toContain('LOWER_UP');
+  });
+
+  it('gc removes its namespaces (ending their guests) and FIFOs, and nothing else', async () => {
+    const pids = sh('ip', ['netns', 'pids', NS]).split(/\s+/).filter(Boolean);
+    const { removed } = await client.call({ op: 'gc' });
+    expect(removed).toContain(NS);
+    expect(removed).not.toContain(FOREIGN_NS);
+    expect(namespaceNames()).not.toContain(NS);
+    expect(namespaceNames()).toContain(FOREIGN_NS);
+    expect(existsSync(`${OWNED_DIR}/${NS}`)).toBe(false);
+    for (const pid of pids) expect(existsSync(`/proc/${pid}/status`) && !/State:\s+Z/.test(readFileSync(`/proc/${pid}/status`, 'utf8'))).toBe(false);
+    for (const fifo of fifosSeen) expect(existsSync(fifo)).toBe(false);
+    const captures = '/run/wirebench/0/captures';
+    const left = existsSync(captures) ? readdirSync(captures) : [];
+    expect(left.filter((f) => fifosSeen.some((seen) => seen.endsWith(`/${f}`)))).toEqual([]);
+    expect((await client.call({ op: 'info' })).namespaces).not.toContain(NS);
+  });
+});

@@ -1,0 +1,87 @@
+/**
+ * Bridges, TAPs and the cables between them, all inside a lab namespace (`ip -n NS ...`; the
+ * helper never names a host interface). Deletions check the interface kind first, so
+ * `bridge.delete` cannot remove a TAP and `tap.delete` cannot remove a bridge.
+ */
+import { HelperFailure } from '../errors.js';
+import { commandFailure, run, runChecked } from '../run-command.js';
+import type { HelperContext } from '../context.js';
+
+type Empty = Record<string, never>;
+const done: Empty = {};
+
+interface LinkDetails {
+  ifname: string;
+  /** `bridge`, `tun` (TAPs), `veth`, …; absent for plain devices like `lo`. */
+  kind: string | undefined;
+}
+
+/** Reads one interface's kind with `ip -j -d link show`; null when it does not exist. */
+export async function linkDetails(ns: string, dev: string): Promise<LinkDetails | null> {
+  const result = await run('ip', ['-n', ns, '-j', '-d', 'link', 'show', 'dev', dev]);
+  if (result.code !== 0) {
+    if (/does not exist|Cannot find device/i.test(result.stderr)) return null;
+    throw commandFailure(`could not inspect ${dev} in ${ns}`, result);
+  }
+  const parsed: unknown = JSON.parse(result.stdout);
+  const first = Array.isArray(parsed) ? (parsed[0] as { ifname?: unknown; linkinfo?: { info_kind?: unknown } } | undefined) : undefined;
+  if (!first || typeof first.ifname !== 'string') return null;
+  const kind = first.linkinfo?.info_kind;
+  return { ifname: first.ifname, kind: typeof kind === 'string' ? kind : undefined };
+}
+
+async function requireKind(ns: string, dev: string, kind: 'bridge' | 'tun', label: string): Promise<void> {
+  const details = await linkDetails(ns, dev);
+  if (!details) throw new HelperFailure('not-found', `${label} ${dev} does not exist in ${ns}`, `create it first (${label}.create)`);
+  if (details.kind !== kind) {
+    throw new HelperFailure('bad-request', `${dev} in ${ns} is not a ${label} (it is a ${details.kind ?? 'plain device'})`, `use the operation for a ${details.kind ?? 'device'} of that kind`);
+  }
+}
+
+export async function createBridge(ns: string, bridge: string): Promise<Empty> {
+  // STP off and no forward delay: a lab bridge is a dumb switch that forwards from the first
+  // frame; with STP's 15 s learning delay the first pings of a fresh lab would vanish.
+  await runChecked(`could not create bridge ${bridge} in ${ns}`, 'ip', ['-n', ns, 'link', 'add', 'name', bridge, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0']);
+  await runChecked(`could not bring bridge ${bridge} up in ${ns}`, 'ip', ['-n', ns, 'link', 'set', 'dev', bridge, 'up']);
+  return done;
+}
+
+export async function deleteBridge(ns: string, bridge: string): Promise<Empty> {
+  await requireKind(ns, bridge, 'bridge', 'bridge');
+  await runChecked(`could not delete bridge ${bridge} in ${ns}`, 'ip', ['-n', ns, 'link', 'del', 'dev', bridge]);
+  return done;
+}
+
+export async function createTap(ctx: HelperContext, ns: string, tap: string): Promise<Empty> {
+  const { qemuUid, qemuGid } = ctx.user;
+  // Owned by the QEMU user so the unprivileged QEMU can open it; brought up at once so a
+  // capture can start on it before the guest boots (no carrier until QEMU attaches).
+  await runChecked(`could not create TAP ${tap} in ${ns}`, 'ip', ['-n', ns, 'tuntap', 'add', 'dev', tap, 'mode', 'tap', 'user', String(qemuUid), 'group', String(qemuGid)]);
+  await runChecked(`could not bring TAP ${tap} up in ${ns}`, 'ip', ['-n', ns, 'link', 'set', 'dev', tap, 'up']);
+  return done;
+}
+
+export async function deleteTap(ns: string, tap: string): Promise<Empty> {
+  await requireKind(ns, tap, 'tun', 'tap');
+  await runChecked(`could not delete TAP ${tap} in ${ns}`, 'ip', ['-n', ns, 'tuntap', 'del', 'dev', tap, 'mode', 'tap']);
+  return done;
+}
+
+export async function attachLink(ns: string, tap: string, bridge: string): Promise<Empty> {
+  await requireKind(ns, bridge, 'bridge', 'bridge');
+  const port = await linkDetails(ns, tap);
+  if (!port) throw new HelperFailure('not-found', `${tap} does not exist in ${ns}`, 'create the TAP first (tap.create)');
+  if (port.kind === 'bridge') throw new HelperFailure('bad-request', `${tap} is a bridge; only TAPs and other ports can be attached to ${bridge}`);
+  await runChecked(`could not attach ${tap} to ${bridge} in ${ns}`, 'ip', ['-n', ns, 'link', 'set', 'dev', tap, 'master', bridge, 'up']);
+  return done;
+}
+
+export async function detachLink(ns: string, tap: string): Promise<Empty> {
+  await runChecked(`could not detach ${tap} in ${ns}`, 'ip', ['-n', ns, 'link', 'set', 'dev', tap, 'nomaster']);
+  return done;
+}
+
+export async function setLink(ns: string, dev: string, up: boolean): Promise<Empty> {
+  await runChecked(`could not set ${dev} ${up ? 'up' : 'down'} in ${ns}`, 'ip', ['-n', ns, 'link', 'set', 'dev', dev, up ? 'up' : 'down']);
+  return done;
+}

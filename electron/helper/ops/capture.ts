@@ -1,0 +1,230 @@
+/**
+ * Packet captures: tcpdump inside the lab namespace writing a pcap stream into a named pipe
+ * the invoking user can read.
+ *
+ * FIFO handling, and why:
+ * - the helper opens the FIFO O_RDWR and hands that fd to tcpdump as stdout. Opening a FIFO
+ *   for writing alone blocks until a reader appears; O_RDWR never blocks, so tcpdump starts
+ *   (and the reply goes out) before the engine opens its end.
+ * - the helper closes its own copy right after spawning, so tcpdump holds the only write end:
+ *   when tcpdump exits, the reader sees end-of-file.
+ * - nobody reading means the pipe fills (64 KiB) and tcpdump blocks on write: the kernel then
+ *   drops packets (counted as "dropped by kernel"), and stop falls back to SIGKILL.
+ * - the FIFO's name is removed when tcpdump exits; a reader that already opened it keeps reading.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, constants, lchownSync, lstatSync, mkdirSync, openSync, rmSync } from 'node:fs';
+import { HelperFailure, clip } from '../errors.js';
+import { CHILD_ENV, runInNamespace, run } from '../run-command.js';
+import { requireTool } from '../tools.js';
+import { withTimeout } from '../with-timeout.js';
+import type { CaptureEndedEvent } from '../context.js';
+import type { InvokingUser } from '../invoking-user.js';
+
+export interface CaptureCounts {
+  packetsCaptured: number | null;
+  kernelDrops: number | null;
+}
+
+interface Capture {
+  id: string;
+  ns: string;
+  dev: string;
+  fifo: string;
+  child: ChildProcess;
+  /** Set when a `capture.stop` request ended it: that reply carries the counts, so no event. */
+  stoppedByRequest: boolean;
+  exited: Promise<CaptureCounts>;
+}
+
+/** tcpdump prints "listening on" once the device is open and the filter installed. */
+const READY_TIMEOUT_MS = 5_000;
+/** SIGINT normally ends tcpdump at once; a tcpdump blocked writing to a full FIFO needs SIGKILL. */
+const STOP_GRACE_MS = 3_000;
+const MAX_STDERR = 64 * 1024;
+
+export function parseCounts(stderr: string): CaptureCounts {
+  const captured = /(\d+) packets? captured/.exec(stderr);
+  const dropped = /(\d+) packets? dropped by kernel/.exec(stderr);
+  return {
+    packetsCaptured: captured?.[1] !== undefined ? Number(captured[1]) : null,
+    kernelDrops: dropped?.[1] !== undefined ? Number(dropped[1]) : null,
+  };
+}
+
+/** tcpdump's complaint without its "tcpdump: " prefix. */
+function tcpdumpMessage(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('('));
+  return clip(lines.map((l) => l.replace(/^tcpdump: /, '')).join('; ') || 'tcpdump failed without a message', 400);
+}
+
+/** A device problem (missing, down) as opposed to a filter problem; null when neither. */
+function deviceFailure(ns: string, dev: string, stderr: string): HelperFailure | null {
+  if (/No such device|doesn't exist|does not exist/i.test(stderr)) {
+    return new HelperFailure('not-found', `cannot capture on ${dev} in ${ns}: it does not exist`, 'capture on a bridge or TAP that is created (is the lab/VM started?)');
+  }
+  if (/not up/i.test(stderr)) {
+    return new HelperFailure('command-failed', `cannot capture on ${dev} in ${ns}: the interface is down`, 'bring it up first (link.set up:true)');
+  }
+  return null;
+}
+
+export interface CaptureManagerDeps {
+  user: InvokingUser;
+  emit(event: CaptureEndedEvent): void;
+  log(message: string): void;
+}
+
+export class CaptureManager {
+  private readonly captures = new Map<string, Capture>();
+  /** Random start: several helpers for one user share the captures folder. */
+  private next = 1 + Math.floor(Math.random() * 1_000_000);
+
+  constructor(private readonly deps: CaptureManagerDeps) {}
+
+  get folder(): string {
+    return `${this.deps.user.runtimeRoot}/captures`;
+  }
+
+  /** FIFOs of captures this helper is running (gc must not remove those). */
+  get activeFifos(): Set<string> {
+    return new Set([...this.captures.values()].map((c) => c.fifo));
+  }
+
+  async start(ns: string, dev: string, filter: string | undefined, snaplen: number | undefined): Promise<{ captureId: string; fifo: string }> {
+    const tcpdump = requireTool('tcpdump');
+    const expression = filter?.trim() ? filter : undefined;
+    if (expression !== undefined) await this.checkFilter(ns, dev, expression);
+
+    const { id, fifo } = await this.makeFifo();
+    let fd: number;
+    try {
+      // O_NOFOLLOW: the name was just created by mkfifo; refuse anything swapped in since.
+      fd = openSync(fifo, constants.O_RDWR | constants.O_NOFOLLOW);
+    } catch (err) {
+      rmSync(fifo, { force: true });
+      throw new HelperFailure('command-failed', `could not open capture pipe ${fifo}: ${(err as Error).message}`);
+    }
+    const args = ['netns', 'exec', ns, tcpdump, '-i', dev, '-U', '--immediate-mode', '-w', '-'];
+    if (snaplen !== undefined) args.push('-s', String(snaplen));
+    if (expression !== undefined) args.push('--', expression);
+    let child: ChildProcess;
+    try {
+      child = spawn(requireTool('ip'), args, { stdio: ['ignore', fd, 'pipe'], env: CHILD_ENV, cwd: '/' });
+    } finally {
+      closeSync(fd);
+    }
+
+    let stderr = '';
+    let markReady: () => void = () => undefined;
+    const listening = new Promise<'ready'>((resolve) => {
+      markReady = () => resolve('ready');
+    });
+    const exited = new Promise<CaptureCounts>((resolve) => {
+      child.stderr?.setEncoding('utf8').on('data', (text: string) => {
+        if (stderr.length < MAX_STDERR) stderr += text;
+        if (stderr.includes('listening on')) markReady();
+      });
+      child.on('error', () => resolve({ packetsCaptured: null, kernelDrops: null }));
+      child.on('close', () => resolve(parseCounts(stderr)));
+    });
+
+    const ready = await withTimeout(Promise.race([listening, exited.then(() => 'exited' as const)]), READY_TIMEOUT_MS, 'timeout' as const);
+    if (ready !== 'ready') {
+      child.kill('SIGKILL');
+      await exited;
+      rmSync(fifo, { force: true });
+      if (ready === 'timeout') {
+        throw new HelperFailure('command-failed', `tcpdump on ${dev} in ${ns} did not start listening within ${READY_TIMEOUT_MS / 1000} s (${tcpdumpMessage(stderr)})`, 'try again; if it persists, check the helper log');
+      }
+      throw deviceFailure(ns, dev, stderr) ?? new HelperFailure('command-failed', `tcpdump on ${dev} in ${ns} exited at once: ${tcpdumpMessage(stderr)}`);
+    }
+
+    const capture: Capture = { id, ns, dev, fifo, child, stoppedByRequest: false, exited };
+    this.captures.set(id, capture);
+    void exited.then((counts) => {
+      this.captures.delete(id);
+      rmSync(fifo, { force: true });
+      if (!capture.stoppedByRequest) this.deps.emit({ event: 'capture.ended', captureId: id, ...counts });
+    });
+    return { captureId: id, fifo };
+  }
+
+  async stop(captureId: string): Promise<CaptureCounts> {
+    const capture = this.captures.get(captureId);
+    if (!capture) {
+      throw new HelperFailure('not-found', `no running capture ${captureId} in this helper`, 'it already ended (see the capture.ended event) or was started by another helper process');
+    }
+    capture.stoppedByRequest = true;
+    return this.end(capture);
+  }
+
+  /** Ends every capture in `ns` (before the namespace goes); each ends with a capture.ended event. */
+  async stopAllIn(ns: string, reason: string): Promise<string[]> {
+    const inNs = [...this.captures.values()].filter((c) => c.ns === ns);
+    return this.endMany(inNs, reason);
+  }
+
+  async stopAll(reason: string): Promise<string[]> {
+    return this.endMany([...this.captures.values()], reason);
+  }
+
+  private async endMany(captures: Capture[], reason: string): Promise<string[]> {
+    await Promise.all(
+      captures.map(async (c) => {
+        this.deps.log(`capture ${c.id} on ${c.dev} in ${c.ns}: stopping (${reason})`);
+        await this.end(c);
+      }),
+    );
+    return captures.map((c) => c.fifo);
+  }
+
+  private async end(capture: Capture): Promise<CaptureCounts> {
+    capture.child.kill('SIGINT');
+    const result = await withTimeout(capture.exited, STOP_GRACE_MS, null);
+    if (result) return result;
+    this.deps.log(`capture ${capture.id}: tcpdump ignored SIGINT for ${STOP_GRACE_MS} ms (blocked on a full pipe?); killing it`);
+    capture.child.kill('SIGKILL');
+    return capture.exited;
+  }
+
+  /** Compiles the filter for the device's link type; a compile error is the caller's mistake. */
+  private async checkFilter(ns: string, dev: string, expression: string): Promise<void> {
+    const result = await runInNamespace(ns, 'tcpdump', ['-i', dev, '-d', '--', expression]);
+    if (result.code === 0) return;
+    throw deviceFailure(ns, dev, result.stderr) ?? new HelperFailure('bad-filter', `capture filter "${clip(expression, 200)}" is not valid: ${tcpdumpMessage(result.stderr)}`, 'use pcap-filter syntax, e.g. "icmp or arp" or "tcp port 80"');
+  }
+
+  /** Creates `<folder>/cap-N.pcap` (0600, owned by the invoking user) under a fresh id. */
+  private async makeFifo(): Promise<{ id: string; fifo: string }> {
+    this.ensureFolder();
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const n = this.next;
+      this.next = this.next >= 999_999_999 ? 1 : this.next + 1;
+      const id = `cap-${n}`;
+      const fifo = `${this.folder}/${id}.pcap`;
+      const made = await run('mkfifo', ['-m', '0600', '--', fifo]);
+      if (made.code !== 0) {
+        if (/File exists/i.test(made.stderr)) continue;
+        throw new HelperFailure('command-failed', `could not create capture pipe ${fifo}: ${clip(made.stderr)}`);
+      }
+      lchownSync(fifo, this.deps.user.uid, this.deps.user.gid);
+      return { id, fifo };
+    }
+    throw new HelperFailure('command-failed', `could not find a free capture name in ${this.folder}`, 'run gc to remove stale capture pipes');
+  }
+
+  /**
+   * `/run/wirebench/<uid>/captures`, root-owned: the helper creates and chowns files here as
+   * root, so nobody else may be able to swap the folder for a symlink.
+   */
+  private ensureFolder(): void {
+    for (const dir of [this.deps.user.runtimeRoot, this.folder]) {
+      mkdirSync(dir, { recursive: true, mode: 0o755 });
+    }
+    const info = lstatSync(this.folder);
+    if (!info.isDirectory() || info.uid !== 0 || (info.mode & 0o022) !== 0) {
+      throw new HelperFailure('permission-denied', `capture folder ${this.folder} is not a root-owned folder writable only by root`, `remove it (rm -r ${this.folder}); the helper recreates it`);
+    }
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Creating and deleting lab namespaces. Creation claims the ownership marker first, so a
+ * namespace that exists without a marker (the host's, another tool's) is never adopted; deletion
+ * ends everything running inside (QEMU guests, tcpdump) before removing it.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { HelperFailure } from '../errors.js';
+import { claim, createdByThisHelper, creatorAlive, readMarker, reclaim, release } from '../ownership.js';
+import { commandFailure, run, runInNamespace } from '../run-command.js';
+import { findTool } from '../tools.js';
+import type { HelperContext } from '../context.js';
+
+/** `ip netns add` keeps one bind-mounted file per namespace here. */
+export function namespaceExists(ns: string): boolean {
+  return existsSync(`/run/netns/${ns}`);
+}
+
+export async function createNamespace(ctx: HelperContext, ns: string): Promise<{ ns: string }> {
+  if (!claim(ns, ctx.user.uid)) {
+    const marker = readMarker(ns);
+    if (namespaceExists(ns) || marker === null || marker.uid !== ctx.user.uid) {
+      throw new HelperFailure('exists', `namespace ${ns} already exists (created by Wirebench)`, 'adopt the running lab, or delete it (ns.delete) before creating it again');
+    }
+    // The marker outlived its namespace (its helper died between the two steps): take it over,
+    // unless that helper is alive and simply has not run `ip netns add` yet.
+    if ((creatorAlive(marker) && !createdByThisHelper(marker)) || !reclaim(ns, ctx.user.uid)) {
+      throw new HelperFailure('exists', `namespace ${ns} is being created by another Wirebench helper right now`, 'wait a moment and adopt it');
+    }
+  }
+  try {
+    if (namespaceExists(ns)) {
+      throw new HelperFailure('exists', `namespace ${ns} already exists and was not created by Wirebench`, 'leave it alone: use another lab id (the namespace name comes from it)');
+    }
+    const added = await run('ip', ['netns', 'add', ns]);
+    if (added.code !== 0) throw commandFailure(`could not create namespace ${ns}`, added);
+  } catch (err) {
+    releaseIfMine(ns);
+    throw err;
+  }
+  const lo = await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+  if (lo.code !== 0) throw commandFailure(`namespace ${ns} was created but its loopback would not come up`, lo);
+  // The namespace is a switch, not a host: without IPv6 on the bridges and TAPs the host side
+  // sends no router solicitations or MLD reports, so captures show only what the guests send.
+  if (findTool('sysctl')) {
+    const quiet = await runInNamespace(ns, 'sysctl', ['-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
+    if (quiet.code !== 0) ctx.log(`ns.create ${ns}: could not disable host-side IPv6 (${quiet.stderr.trim()}); captures may show host IPv6 chatter`);
+  }
+  return { ns };
+}
+
+function releaseIfMine(ns: string): void {
+  const marker = readMarker(ns);
+  if (marker && createdByThisHelper(marker)) release(ns);
+}
+
+function isGone(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state === 'Z' || state === 'X';
+  } catch {
+    return true;
+  }
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
+/** Grace period between SIGTERM and SIGKILL: QEMU exits on SIGTERM within milliseconds. */
+const TERM_GRACE_MS = 2_000;
+
+/** Ends every process whose network namespace is `ns`: SIGTERM, then SIGKILL for stragglers. */
+export async function killNamespaceProcesses(ns: string): Promise<number[]> {
+  const listed = await run('ip', ['netns', 'pids', ns]);
+  if (listed.code !== 0) return [];
+  const pids = listed.stdout
+    .split(/\s+/)
+    .filter((p) => /^\d+$/.test(p))
+    .map(Number)
+    .filter((pid) => pid > 1 && pid !== process.pid);
+  for (const pid of pids) signal(pid, 'SIGTERM');
+  const deadline = Date.now() + TERM_GRACE_MS;
+  while (pids.some((pid) => !isGone(pid)) && Date.now() < deadline) await sleep(50);
+  for (const pid of pids) if (!isGone(pid)) signal(pid, 'SIGKILL');
+  return pids;
+}
+
+export async function deleteNamespace(ctx: HelperContext, ns: string): Promise<{ ns: string }> {
+  await ctx.captures.stopAllIn(ns, 'namespace deleted');
+  await killNamespaceProcesses(ns);
+  if (namespaceExists(ns)) {
+    const deleted = await run('ip', ['netns', 'del', ns]);
+    if (deleted.code !== 0 && namespaceExists(ns)) throw commandFailure(`could not delete namespace ${ns}`, deleted);
+  }
+  release(ns);
+  return { ns };
+}
