@@ -90,3 +90,19 @@ export async function buildTwoVmLab(page: Page): Promise<void> {
     await page.getByTestId(`edge-nic:${vm}:lan1`).waitFor();
   }
 }
+
+/** Renames vm1/vm2 to a/b and gives them addresses on lan1, through the canvas and inspector. */
+export async function nameAndAddress(page: Page): Promise<void> {
+  for (const [from, to, ip] of [
+    ['vm1', 'a', '10.0.0.1/24'],
+    ['vm2', 'b', '10.0.0.2/24'],
+  ] as const) {
+    await page.getByTestId(`name-vm:${from}`).dblclick();
+    await page.getByTestId('rename-input').fill(to);
+    await page.getByTestId('rename-input').press('Enter');
+    await page.getByTestId(`edge-nic:${to}:lan1`).waitFor();
+    await page.getByTestId(`hit-nic:${to}:lan1`).click({ modifiers: ['Shift'], force: true });
+    await page.getByTestId('nic-ip').fill(ip);
+    await page.getByTestId('nic-ip').press('Enter');
+  }
+}

@@ -18,7 +18,10 @@ export const NicEdge = memo(function NicEdge({ id, sourceX, sourceY, targetX, ta
   const nic = data!.nic;
   const capacity = data!.capacityBps;
   const down = nic.link === 'down';
-  const [path, labelX, labelY] = getStraightPath({ sourceX, sourceY, targetX, targetY });
+  const [path] = getStraightPath({ sourceX, sourceY, targetX, targetY });
+  // Labels sit nearer the VM than the bridge: cables converge on a bridge, and midpoints collide there.
+  const labelX = sourceX + (targetX - sourceX) * 0.4;
+  const labelY = sourceY + (targetY - sourceY) * 0.4;
 
   useEffect(() => {
     const update = () => {
