@@ -1,0 +1,167 @@
+import { describe, expect, it } from 'vitest';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { LabValidationError, type LabDocumentInput } from '../../../shared/lab.js';
+import { exportLibvirt } from './libvirt-export.js';
+
+const demoInput = JSON.parse(readFileSync(new URL('../../../assets/labs/demo.lab.json', import.meta.url), 'utf8')) as LabDocumentInput;
+const goldenDir = new URL('./__golden__/libvirt/', import.meta.url).pathname;
+
+/** Compares with a golden file; `UPDATE_GOLDEN=1` rewrites it instead. */
+function expectGolden(name: string, actual: string): void {
+  const file = join(goldenDir, name);
+  if (process.env.UPDATE_GOLDEN === '1') {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, actual);
+  }
+  let expected: string;
+  try {
+    expected = readFileSync(file, 'utf8');
+  } catch {
+    throw new Error(`golden file ${file} is missing; run the test with UPDATE_GOLDEN=1 to write it`);
+  }
+  expect(actual, `differs from ${file}; if the change is intended, rerun with UPDATE_GOLDEN=1`).toBe(expected);
+}
+
+const variantInput: LabDocumentInput = {
+  format: 'wirebench/1',
+  id: '0123456789abcdef',
+  name: `it's <"odd"> & -- \n$(x)`,
+  bridges: [{ name: 'edge-1' }, { name: 'core' }],
+  vms: [
+    { name: 'router-1', image: { kind: 'qcow2', path: '/srv/images/router 1.qcow2' }, cpus: 2, memoryMiB: 256 },
+    { name: 'h', image: { kind: 'tiny' } },
+  ],
+  nics: [
+    { vm: 'router-1', bridge: 'edge-1', mac: '52:54:00:AA:BB:CC', ip: '10.1.0.1/24' },
+    { vm: 'router-1', bridge: 'core', ip: '10.2.0.1/24', impairments: { delayMs: 20, jitterMs: 5, lossPercent: 2, rateKbit: 1000 } },
+    { vm: 'h', bridge: 'core', ip: '10.2.0.2/24', link: 'down' },
+  ],
+};
+
+const scratch = mkdtempSync(join(tmpdir(), 'wb-libvirt-export-'));
+let counter = 0;
+function writeFiles(files: Record<string, string>): string {
+  const dir = join(scratch, `export-${++counter}`);
+  mkdirSync(dir);
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text, { mode: name.endsWith('.sh') ? 0o755 : 0o644 });
+  return dir;
+}
+
+function validateXml(file: string, schema: 'network' | 'domain'): void {
+  const run = spawnSync('virt-xml-validate', [file, schema], { encoding: 'utf8' });
+  if (run.error) throw new Error(`virt-xml-validate could not run (${run.error.message}); install the Debian package libvirt-clients`);
+  expect(run.status, `${file} against the ${schema} schema:\n${run.stdout}${run.stderr}`).toBe(0);
+}
+
+function shellcheck(file: string): void {
+  const run = spawnSync('shellcheck', ['--shell=bash', '--severity=style', file], { encoding: 'utf8' });
+  if (run.error) throw new Error(`shellcheck could not run (${run.error.message}); install the Debian package shellcheck`);
+  expect(run.stdout + run.stderr, 'shellcheck findings').toBe('');
+}
+
+describe('exportLibvirt', () => {
+  it('matches the golden files for the demo lab', () => {
+    const { files } = exportLibvirt(demoInput);
+    expect(Object.keys(files).sort()).toEqual(['define.sh', 'domain-a.xml', 'domain-b.xml', 'domain-r.xml', 'network-lan.xml', 'network-wan.xml']);
+    for (const [name, text] of Object.entries(files)) expectGolden(name, text);
+  });
+
+  it('writes XML that libvirt schemas accept and define scripts shellcheck finds nothing in', { timeout: 120_000 }, () => {
+    for (const input of [demoInput, variantInput, { format: 'wirebench/1', name: 'empty' } satisfies LabDocumentInput]) {
+      const dir = writeFiles(exportLibvirt(input).files);
+      for (const name of readdirSync(dir)) {
+        if (name.startsWith('network-')) validateXml(join(dir, name), 'network');
+        else if (name.startsWith('domain-')) validateXml(join(dir, name), 'domain');
+      }
+      shellcheck(join(dir, 'define.sh'));
+    }
+  });
+
+  it('defines and starts the whole lab in libvirt (its test driver, no daemon needed)', () => {
+    const dir = writeFiles(exportLibvirt(variantInput).files);
+    const commands = [
+      'net-define network-core.xml', 'net-define network-edge-1.xml',
+      'net-start wb-01234567-core', 'net-start wb-01234567-edge-1',
+      'define domain-router-1.xml', 'define domain-h.xml',
+      'start wb-01234567-router-1', 'start wb-01234567-h',
+      'domiflist wb-01234567-router-1',
+    ].join(' ; ');
+    const out = execFileSync('virsh', ['-c', 'test:///default', commands], { cwd: dir, encoding: 'utf8' });
+    expect(out).toContain("Domain 'wb-01234567-h' started");
+    // eth0 is the first bridge by name: core before edge-1, whatever the document order.
+    expect(out).toMatch(/network\s+wb-01234567-core\s+virtio\s+52:54:00[\s\S]*network\s+wb-01234567-edge-1\s+virtio\s+52:54:00:aa:bb:cc/);
+  });
+
+  it('carries NIC order, slots, MACs, pulled cables, rates and the kernel command line', () => {
+    const { files } = exportLibvirt(variantInput);
+    const router = files['domain-router-1.xml']!;
+    expect(router.indexOf("network='wb-01234567-core'")).toBeLessThan(router.indexOf("network='wb-01234567-edge-1'"));
+    expect(router).toContain("<mac address='52:54:00:aa:bb:cc'/>");
+    expect(router).toContain("slot='0x03'");
+    expect(router).toContain("slot='0x04'");
+    expect(router).toContain("<inbound average='125'/>");
+    expect(router).toContain('impairment not expressible in libvirt: delay 20ms (jitter 5ms), loss 2%');
+    expect(router).toContain("<source file='/srv/images/router 1.qcow2'/>");
+    expect(router).toContain('<title>Wirebench lab &quot;it&apos;s &lt;&quot;odd&quot;&gt; &amp; -- ?$(x)&quot;: VM router-1</title>');
+    expect(router).toContain('<vcpu>2</vcpu>');
+    expect(router).toContain("<memory unit='MiB'>256</memory>");
+    const h = files['domain-h.xml']!;
+    expect(h).toContain("<link state='down'/>");
+    expect(h).toContain('<kernel>/var/cache/wirebench/guest/vmlinuz</kernel>');
+    expect(h).toMatch(/<cmdline>console=ttyS0 quiet panic=-1 wb\.host=h wb\.nic=eth0,52:54:00:[0-9a-f:]+,10\.2\.0\.2\/24 wb\.hosts=/);
+    expect(files['network-core.xml']).toContain("<bridge name='br-core' stp='off' delay='0'/>");
+    expect(files['network-core.xml']).not.toContain('<forward');
+    expect(files['network-core.xml']).toContain('"it\'s <"odd"> & - - ?$(x)"');
+  });
+
+  it('define.sh defines networks before domains and points kernels at WIREBENCH_GUEST_DIR', () => {
+    const dir = writeFiles(exportLibvirt(variantInput).files);
+    // A stand-in virsh that logs its arguments and keeps a copy of every defined domain.
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    writeFileSync(
+      join(bin, 'virsh'),
+      `#!/usr/bin/env bash\necho "$*" >>"${dir}/virsh.log"\nif [[ $1 == define ]]; then cp "$2" "${dir}/defined-$(wc -l <"${dir}/virsh.log").xml"; fi\n`,
+      { mode: 0o755 },
+    );
+    const guest = join(dir, 'guest');
+    mkdirSync(guest);
+    writeFileSync(join(guest, 'vmlinuz'), '');
+    writeFileSync(join(guest, 'initrd.img'), '');
+    execFileSync('bash', [join(dir, 'define.sh')], { env: { PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}`, WIREBENCH_GUEST_DIR: guest }, encoding: 'utf8' });
+    const calls = readFileSync(join(dir, 'virsh.log'), 'utf8').trim().split('\n');
+    expect(calls).toEqual([
+      'uri',
+      'net-list --name',
+      'net-define network-edge-1.xml',
+      'net-start wb-01234567-edge-1',
+      'net-define network-core.xml',
+      'net-start wb-01234567-core',
+      expect.stringMatching(/^define \//),
+      expect.stringMatching(/^define \//),
+    ]);
+    const h = readFileSync(join(dir, 'defined-8.xml'), 'utf8');
+    expect(h).toContain(`<kernel>${guest}/vmlinuz</kernel>`);
+    expect(h).toContain(`<initrd>${guest}/initrd.img</initrd>`);
+  });
+
+  it('define.sh stops before touching libvirt when the tiny guest is missing', () => {
+    const dir = writeFiles(exportLibvirt(variantInput).files);
+    const run = spawnSync('bash', [join(dir, 'define.sh')], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LIBVIRT_DEFAULT_URI: 'test:///default', WIREBENCH_GUEST_DIR: join(dir, 'nowhere') }, encoding: 'utf8' });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`tiny guest file ${join(dir, 'nowhere')}/vmlinuz is missing`);
+  });
+
+  it('refuses invalid documents with the validator messages, and relative disk paths', () => {
+    expect(() => exportLibvirt({ format: 'wirebench/1', name: 'x', vms: [{ name: 'a' }, { name: 'a' }] })).toThrow(LabValidationError);
+    expect(() => exportLibvirt({ format: 'wirebench/1', name: 'x', vms: [{ name: 'a' }, { name: 'a' }] })).toThrow(/vms\[1\]\.name: duplicate VM name "a"/);
+    expect(() => exportLibvirt({ format: 'wirebench/1', name: 'x', vms: [{ name: 'd', image: { kind: 'qcow2', path: 'd.qcow2' } }] })).toThrow(
+      /disk of VM "d" is "d\.qcow2", a relative path; libvirt needs absolute paths/,
+    );
+  });
+});
+
+process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));

@@ -1,0 +1,214 @@
+/**
+ * libvirt export: a lab document becomes libvirt XML — one isolated `<network>` per bridge,
+ * one `<domain type='qemu'>` per VM — plus `define.sh`, which defines them with virsh.
+ *
+ * The domains mirror the app's QEMU command line where libvirt can express it (machine `pc`,
+ * NIC order and PCI slots, MACs, direct kernel boot with the same command line, pulled cables
+ * as `<link state='down'/>`), so a guest behaves the same under both. Delay and loss have no
+ * libvirt equivalent and are left as comments; a rate becomes `<bandwidth>`.
+ */
+import { LabValidationError, validateLab, type LabDocument, type LabDocumentInput, type Nic } from '../../../shared/lab.js';
+import { hostBridgeName, namespaceName, vmBridgesSorted } from '../../../shared/host-names.js';
+import { guestKernelCmdline, nicMac } from '../../../shared/guest-cmdline.js';
+import { FIRST_NIC_SLOT } from '../../../shared/qemu-spec.js';
+import { shComment, shQuote } from './shell-quote.js';
+import { ROOT_GUEST_DIR } from './bash-export.js';
+
+export interface LibvirtExport {
+  /** File name → content: `network-<bridge>.xml`, `domain-<vm>.xml`, `define.sh`. */
+  files: Record<string, string>;
+}
+
+// Escaping for XML text and attribute values; characters XML 1.0 cannot carry at all
+// (control characters in free-text names) become '?'. Five replacements do not justify a library.
+function xmlText(text: string): string {
+  return text
+    .replace(/[\0-\x08\x0b\x0c\x0e-\x1f\x7f]/g, '?')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
+}
+
+/** Text inside `<!-- -->`: no control characters, no `--`, no trailing `-`. */
+function xmlComment(text: string): string {
+  return text.replace(/[\0-\x1f\x7f]/g, '?').replace(/-(?=-)/g, '- ').replace(/-$/, '- ');
+}
+
+/** libvirt names are host-wide: the lab's namespace name keeps labs apart. */
+export function libvirtNetworkName(lab: LabDocument, bridge: string): string {
+  return `${namespaceName(lab)}-${bridge}`;
+}
+
+export function libvirtDomainName(lab: LabDocument, vm: string): string {
+  return `${namespaceName(lab)}-${vm}`;
+}
+
+function networkXml(lab: LabDocument, bridge: string): string {
+  return [
+    `<!-- Wirebench lab "${xmlComment(lab.name)}", bridge "${bridge}": isolated (no forward mode, no host address). -->`,
+    `<network>`,
+    `  <name>${libvirtNetworkName(lab, bridge)}</name>`,
+    `  <bridge name='${hostBridgeName(bridge)}' stp='off' delay='0'/>`,
+    `</network>`,
+    '',
+  ].join('\n');
+}
+
+function interfaceXml(lab: LabDocument, nic: Nic, slot: number): string[] {
+  const lines = [
+    `    <interface type='network'>`,
+    `      <source network='${libvirtNetworkName(lab, nic.bridge)}'/>`,
+    `      <mac address='${nicMac(lab, nic)}'/>`,
+    `      <model type='virtio'/>`,
+  ];
+  if (nic.link === 'down') lines.push(`      <link state='down'/>`);
+  const { delayMs, jitterMs, lossPercent, rateKbit } = nic.impairments ?? {};
+  if (rateKbit !== undefined) {
+    // libvirt counts kilobytes per second; "inbound" is traffic towards the guest, which is
+    // where the app's netem on the TAP applies.
+    lines.push(`      <bandwidth>`, `        <inbound average='${Math.max(1, Math.round(rateKbit / 8))}'/>`, `      </bandwidth>`);
+  }
+  if (delayMs || lossPercent) {
+    const parts = [delayMs ? `delay ${delayMs}ms${jitterMs ? ` (jitter ${jitterMs}ms)` : ''}` : '', lossPercent ? `loss ${lossPercent}%` : ''];
+    lines.push(`      <!-- Wirebench impairment not expressible in libvirt: ${parts.filter(Boolean).join(', ')} -->`);
+  }
+  lines.push(`      <address type='pci' domain='0x0000' bus='0x00' slot='0x${slot.toString(16).padStart(2, '0')}' function='0x0'/>`, `    </interface>`);
+  return lines;
+}
+
+function domainXml(lab: LabDocument, vmName: string): string {
+  const vm = lab.vms.find((v) => v.name === vmName)!;
+  const os = [`    <type arch='x86_64' machine='pc'>hvm</type>`];
+  const disks: string[] = [];
+  if (vm.image.kind === 'tiny') {
+    os.push(
+      `    <kernel>${xmlText(`${ROOT_GUEST_DIR}/vmlinuz`)}</kernel>`,
+      `    <initrd>${xmlText(`${ROOT_GUEST_DIR}/initrd.img`)}</initrd>`,
+      `    <cmdline>${xmlText(guestKernelCmdline(lab, vmName))}</cmdline>`,
+    );
+  } else {
+    if (!vm.image.path.startsWith('/')) {
+      throw new Error(
+        `libvirt export: the disk of VM "${vmName}" is "${vm.image.path}", a relative path; libvirt needs absolute paths. Make it absolute in the lab document and export again.`,
+      );
+    }
+    os.push(`    <boot dev='hd'/>`);
+    disks.push(
+      `    <disk type='file' device='disk'>`,
+      `      <driver name='qemu' type='qcow2'/>`,
+      `      <source file='${xmlText(vm.image.path)}'/>`,
+      `      <target dev='vda' bus='virtio'/>`,
+      `    </disk>`,
+    );
+  }
+  const nicsByBridge = new Map(lab.nics.filter((n) => n.vm === vmName).map((n) => [n.bridge, n]));
+  const interfaces = vmBridgesSorted(lab.nics, vmName).flatMap((bridge, i) => interfaceXml(lab, nicsByBridge.get(bridge)!, FIRST_NIC_SLOT + i));
+  return [
+    `<domain type='qemu'>`,
+    `  <name>${libvirtDomainName(lab, vmName)}</name>`,
+    // libvirt refuses a title with a line break; the lab name may hold one.
+    `  <title>${xmlText(shComment(`Wirebench lab "${lab.name}": VM ${vmName}`))}</title>`,
+    `  <memory unit='MiB'>${vm.memoryMiB}</memory>`,
+    `  <vcpu>${vm.cpus}</vcpu>`,
+    `  <os>`,
+    ...os,
+    `  </os>`,
+    `  <on_poweroff>destroy</on_poweroff>`,
+    `  <on_reboot>restart</on_reboot>`,
+    `  <on_crash>destroy</on_crash>`,
+    `  <devices>`,
+    ...disks,
+    ...interfaces,
+    `    <serial type='pty'>`,
+    `      <target port='0'/>`,
+    `    </serial>`,
+    `    <console type='pty'>`,
+    `      <target type='serial' port='0'/>`,
+    `    </console>`,
+    // Like QEMU's -nodefaults in the app: no balloon device the guest has no driver for.
+    `    <memballoon model='none'/>`,
+    `  </devices>`,
+    `</domain>`,
+    '',
+  ].join('\n');
+}
+
+function defineScript(lab: LabDocument): string {
+  const networks = lab.bridges.map((b) => `  ${shQuote(`${libvirtNetworkName(lab, b.name)} network-${b.name}.xml ${hostBridgeName(b.name)}`)}`);
+  const domains = lab.vms.map((v) => `  ${shQuote(`${libvirtDomainName(lab, v.name)} domain-${v.name}.xml`)}`);
+  const tiny = lab.vms.some((v) => v.image.kind === 'tiny');
+  const first = lab.vms[0] ? libvirtDomainName(lab, lab.vms[0].name) : 'NAME';
+  return `#!/usr/bin/env bash
+# Wirebench lab "${shComment(lab.name)}" for libvirt: defines one isolated network per bridge (and
+# starts it) and one domain per VM. Run it again after re-exporting: definitions are updated.
+# Then:  virsh start ${first}  and  virsh console ${first}
+# Needs libvirt-clients (virsh) and a libvirt daemon with QEMU (libvirt-daemon-system,
+# qemu-system-x86). Tiny guests boot from \$WIREBENCH_GUEST_DIR (default ${ROOT_GUEST_DIR}).
+set -euo pipefail
+cd "$(dirname "\${BASH_SOURCE[0]}")"
+
+DEFAULT_GUEST_DIR=${ROOT_GUEST_DIR}
+GUEST_DIR=\${WIREBENCH_GUEST_DIR:-$DEFAULT_GUEST_DIR}
+# libvirt network name, its file, the host bridge it creates
+NETWORKS=(${networks.length ? `\n${networks.join('\n')}\n` : ''})
+# libvirt domain name, its file
+DOMAINS=(${domains.length ? `\n${domains.join('\n')}\n` : ''})
+NEEDS_TINY_GUEST=${tiny ? 1 : 0}
+
+die() {
+  printf 'define.sh: %s\\n' "$*" >&2
+  exit 1
+}
+
+command -v virsh >/dev/null 2>&1 || die "virsh is missing; install the Debian package libvirt-clients"
+virsh uri >/dev/null || die "cannot reach libvirt (virsh uri failed); install libvirt-daemon-system or set LIBVIRT_DEFAULT_URI"
+if ((NEEDS_TINY_GUEST)); then
+  [[ $GUEST_DIR == /* && $GUEST_DIR != *[[:space:],\\&\\<\\>\\'\\"]* ]] ||
+    die "WIREBENCH_GUEST_DIR='$GUEST_DIR' must be an absolute path without spaces, commas or XML characters"
+  for file in vmlinuz initrd.img; do
+    [[ -r $GUEST_DIR/$file ]] || die "tiny guest file $GUEST_DIR/$file is missing; build it with Wirebench's setup or set WIREBENCH_GUEST_DIR"
+  done
+fi
+
+active=$'\\n'$(virsh net-list --name)$'\\n'
+for entry in "\${NETWORKS[@]}"; do
+  read -r name file bridge <<<"$entry"
+  virsh net-define "$file"
+  if [[ $active != *$'\\n'"$name"$'\\n'* ]]; then
+    # libvirt would fail with a less helpful message when the bridge name is taken.
+    if command -v ip >/dev/null 2>&1 && ip link show dev "$bridge" >/dev/null 2>&1; then
+      die "the host already has an interface $bridge, which network $name creates; remove it or rename the bridge in the lab"
+    fi
+    virsh net-start "$name"
+  fi
+done
+
+# Tiny guests' kernel paths are written for ${ROOT_GUEST_DIR}; point them at GUEST_DIR.
+xml_file=$(mktemp)
+trap 'rm -f "$xml_file"' EXIT
+for entry in "\${DOMAINS[@]}"; do
+  read -r _ file <<<"$entry"
+  xml=$(<"$file")
+  printf '%s\\n' "\${xml//"$DEFAULT_GUEST_DIR/"/"$GUEST_DIR/"}" >"$xml_file"
+  virsh define "$xml_file"
+done
+echo ${shQuote(lab.vms.length ? `define.sh: lab defined; start a VM with: virsh start ${first}` : 'define.sh: lab defined (it has no VMs)')}
+`;
+}
+
+/**
+ * The lab as libvirt XML and a define script. Refuses an invalid document with
+ * `LabValidationError`, and a qcow2 disk with a relative path with an Error.
+ */
+export function exportLibvirt(input: LabDocumentInput): LibvirtExport {
+  const result = validateLab(input);
+  if (!result.ok) throw new LabValidationError(result.problems);
+  const lab = result.lab;
+  const files: Record<string, string> = {};
+  for (const bridge of lab.bridges) files[`network-${bridge.name}.xml`] = networkXml(lab, bridge.name);
+  for (const vm of lab.vms) files[`domain-${vm.name}.xml`] = domainXml(lab, vm.name);
+  files['define.sh'] = defineScript(lab);
+  return { files };
+}

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { validateLab, type LabDocument, type LabDocumentInput } from '../../../shared/lab.js';
+import { defaultMac, tapName } from '../../../shared/host-names.js';
+import { guestKernelCmdline } from '../../../shared/guest-cmdline.js';
+import { qemuArgs } from '../../../shared/qemu-spec.js';
+import { vmQemuSpec, type VmSpecOptions } from './vm-spec.js';
+
+function lab(input: LabDocumentInput): LabDocument {
+  const result = validateLab(input);
+  if (!result.ok) throw new Error(JSON.stringify(result.problems));
+  return result.lab;
+}
+
+const demo = lab(JSON.parse(readFileSync(new URL('../../../assets/labs/demo.lab.json', import.meta.url), 'utf8')));
+const opts: VmSpecOptions = {
+  accel: 'tcg',
+  labDir: '/run/wirebench/0/wb-de3a0c1e',
+  tinyGuest: { kernel: '/var/cache/wirebench/guest/vmlinuz', initrd: '/var/cache/wirebench/guest/initrd.img' },
+};
+
+describe('vmQemuSpec', () => {
+  it('builds the tiny-guest spec of the demo router', () => {
+    const spec = vmQemuSpec(demo, 'r', opts);
+    expect(spec).toEqual({
+      name: 'r',
+      accel: 'tcg',
+      cpus: 1,
+      memoryMiB: 128,
+      boot: {
+        kind: 'kernel',
+        kernel: '/var/cache/wirebench/guest/vmlinuz',
+        initrd: '/var/cache/wirebench/guest/initrd.img',
+        append: guestKernelCmdline(demo, 'r'),
+      },
+      qmpSocket: '/run/wirebench/0/wb-de3a0c1e/r.qmp',
+      serialSocket: '/run/wirebench/0/wb-de3a0c1e/r.serial',
+      serialLog: '/run/wirebench/0/wb-de3a0c1e/r.log',
+      pidFile: '/run/wirebench/0/wb-de3a0c1e/r.pid',
+      nics: [
+        { netdevId: 'net-lan', deviceId: 'nic-lan', tap: 'r.lan', mac: defaultMac(demo, 'r', 'lan'), linkUp: true },
+        { netdevId: 'net-wan', deviceId: 'nic-wan', tap: 'r.wan', mac: defaultMac(demo, 'r', 'wan'), linkUp: true },
+      ],
+    });
+  });
+
+  it('orders NICs by bridge name (eth<N>), not by document order', () => {
+    const l = lab({
+      format: 'wirebench/1',
+      name: 'order',
+      bridges: [{ name: 'zeta' }, { name: 'alpha' }, { name: 'mid' }],
+      vms: [{ name: 'v' }],
+      nics: [
+        { vm: 'v', bridge: 'zeta' },
+        { vm: 'v', bridge: 'mid' },
+        { vm: 'v', bridge: 'alpha' },
+      ],
+    });
+    const spec = vmQemuSpec(l, 'v', opts);
+    expect(spec.nics.map((n) => n.netdevId)).toEqual(['net-alpha', 'net-mid', 'net-zeta']);
+    // Slots follow the same order: eth0 is the first virtio-net slot.
+    const devices = qemuArgs(spec).filter((a) => a.startsWith('virtio-net-pci'));
+    expect(devices[0]).toContain('netdev=net-alpha');
+    expect(devices[0]).toContain('addr=0x3');
+    expect(devices[2]).toContain('netdev=net-zeta');
+  });
+
+  it('lower-cases document MACs, falls back to the default MAC, and maps link state', () => {
+    const l = lab({
+      format: 'wirebench/1',
+      id: '0123456789abcdef',
+      name: 'macs',
+      bridges: [{ name: 'lan' }, { name: 'wan' }],
+      vms: [{ name: 'v' }],
+      nics: [
+        { vm: 'v', bridge: 'lan', mac: '52:54:00:AB:CD:EF', link: 'down' },
+        { vm: 'v', bridge: 'wan' },
+      ],
+    });
+    const spec = vmQemuSpec(l, 'v', opts);
+    expect(spec.nics[0]).toMatchObject({ mac: '52:54:00:ab:cd:ef', linkUp: false, tap: tapName('v', 'lan') });
+    expect(spec.nics[1]).toMatchObject({ mac: defaultMac(l, 'v', 'wan'), linkUp: true });
+  });
+
+  it('boots qcow2 VMs from their disk, with a per-VM override', () => {
+    const l = lab({
+      format: 'wirebench/1',
+      name: 'disk',
+      vms: [{ name: 'd', image: { kind: 'qcow2', path: '/images/d.qcow2' }, cpus: 2, memoryMiB: 512 }],
+    });
+    expect(vmQemuSpec(l, 'd', opts)).toMatchObject({ cpus: 2, memoryMiB: 512, boot: { kind: 'disk', disk: '/images/d.qcow2' }, nics: [] });
+    expect(vmQemuSpec(l, 'd', { ...opts, disks: { d: '/elsewhere/d.qcow2' } }).boot).toEqual({ kind: 'disk', disk: '/elsewhere/d.qcow2' });
+    expect(qemuArgs(vmQemuSpec(l, 'd', opts))).toContain('file=/images/d.qcow2,format=qcow2,if=virtio,id=disk0');
+  });
+
+  it('passes the accelerator through', () => {
+    expect(qemuArgs(vmQemuSpec(demo, 'a', { ...opts, accel: 'kvm' }))).toEqual(expect.arrayContaining(['-accel', 'kvm', '-cpu', 'host']));
+  });
+
+  it('refuses an unknown VM, naming the VMs there are', () => {
+    expect(() => vmQemuSpec(demo, 'zz', opts)).toThrow(/no VM named "zz" \(VMs: "a", "b", "r"\)/);
+  });
+
+  it('refuses paths QEMU would misparse, naming the VM and the field', () => {
+    const l = lab({ format: 'wirebench/1', name: 'rel', vms: [{ name: 'd', image: { kind: 'qcow2', path: 'images/d.qcow2' } }] });
+    expect(() => vmQemuSpec(l, 'd', opts)).toThrow(/VM "d": boot.disk: must be an absolute path/);
+    expect(() => vmQemuSpec(demo, 'a', { ...opts, tinyGuest: { kernel: '/a,b/vmlinuz', initrd: '/x' } })).toThrow(/boot.kernel: must not contain commas/);
+    expect(() => vmQemuSpec(demo, 'a', { ...opts, labDir: 'relative' })).toThrow(/qmpSocket: must be an absolute path/);
+  });
+});
