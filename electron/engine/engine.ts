@@ -4,6 +4,7 @@
  * handler and returns a `Reply` (errors as data). Runtime work is delegated to `LabRuntime`;
  * this file only owns which lab is open and whether it has unsaved edits.
  */
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   commands,
@@ -76,7 +77,7 @@ export class Engine {
 
   private getRuntime(): LabRuntime {
     const lab = this.requireLab();
-    this.runtime ??= new LabRuntime(lab, { ...this.options.runtime, events: this.events });
+    this.runtime ??= new LabRuntime(lab, { ...this.options.runtime, events: this.events, ...(this.path ? { labFileDir: dirname(this.path) } : {}) });
     return this.runtime;
   }
 

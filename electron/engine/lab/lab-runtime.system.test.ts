@@ -13,7 +13,13 @@ import { labRuntimeDir, runtimeRoot } from '../../../shared/runtime-paths.js';
 import type { Engine } from '../engine.js';
 import { guestStat, namespaces, openEngine, processExists, tsharkCount, tsharkFields, twoVmLab, waitFor } from '../test-support/system-lab.js';
 
-const lab = twoVmLab();
+// b's NIC asks for impairments: applied where the kernel has sch_netem, reported where not.
+const lab = twoVmLab({
+  nics: [
+    { vm: 'a', bridge: 'lan', ip: '10.0.0.1/24' },
+    { vm: 'b', bridge: 'lan', ip: '10.0.0.2/24', impairments: { delayMs: 1 } },
+  ],
+});
 const ns = namespaceName(lab);
 const labDir = labRuntimeDir(runtimeRoot(0, process.env.XDG_RUNTIME_DIR), ns);
 let engine: Engine;
@@ -56,6 +62,11 @@ describe('VM runtime with real guests', () => {
     expect(status.vms.map((v) => v.state)).toEqual(['running', 'running']);
     expect(events.filter((e) => e.type === 'vm.state' && e.state === 'running').length).toBe(2);
     expect(await ping('a', 'b.lan')).toBe(0);
+    const qdisc = execFileSync('ip', ['netns', 'exec', ns, 'tc', 'qdisc', 'show', 'dev', 'b.lan'], { encoding: 'utf8' });
+    const unsupported = events.find((e) => e.type === 'error' && e.code === 'impairments-unsupported');
+    // Either netem really is on b's TAP, or the user was told why not.
+    if (qdisc.includes('netem')) expect(qdisc).toMatch(/delay 1ms/);
+    else expect(unsupported && unsupported.type === 'error' && unsupported.message).toContain('impairments on b.lan not applied');
   });
 
   it('NIC names and MACs inside the guest match the inspector', async () => {
@@ -186,7 +197,13 @@ describe('VM runtime without QEMU', () => {
     writeFileSync(wrapper, `#!/bin/sh\nexec unshare --mount sh -c 'mount --bind /dev/null /usr/bin/qemu-system-x86_64 && exec "$0" "$@"' ${process.execPath} "$@"\n`, { mode: 0o755 });
     const { HelperClient } = await import('../net/helper-client.js');
     const { Engine } = await import('../engine.js');
-    const lab = twoVmLab();
+    // b's NIC asks for impairments: applied where the kernel has sch_netem, reported where not.
+const lab = twoVmLab({
+  nics: [
+    { vm: 'a', bridge: 'lan', ip: '10.0.0.1/24' },
+    { vm: 'b', bridge: 'lan', ip: '10.0.0.2/24', impairments: { delayMs: 1 } },
+  ],
+});
     const noQemu = new Engine({ runtime: { accel: 'tcg', helper: () => HelperClient.start({ nodePath: wrapper }) } });
     const dirLab = mkdtempSync(join(tmpdir(), 'wb-noqemu-lab-'));
     writeFileSync(join(dirLab, 'x.lab.json'), JSON.stringify(lab));

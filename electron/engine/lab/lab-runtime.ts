@@ -7,6 +7,7 @@
  * detaches the TAP from its bridge and tells QEMU `set_link` so the guest sees carrier loss.
  */
 import { chownSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
 import type { CaptureInfo, LabStatus, NicCounters, NicInfo, NicRef, VmStatus } from '../../../shared/api.js';
 import { WirebenchError } from '../../../shared/api.js';
 import type { HelperCall, HelperOp, HelperResults } from '../../../shared/helper-protocol.js';
@@ -61,7 +62,7 @@ export class LabRuntime {
     this.captures = new CaptureManager(options.events);
     this.poller = new CountersPoller(
       {
-        nics: () => this.document.nics.map((n) => ({ vm: n.vm, bridge: n.bridge, tap: tapName(n.vm, n.bridge) })),
+        nics: () => this.polledNics(),
         procNetDevPath: () => {
           const pid = [...this.vms.values()].find((v) => v.state === 'running')?.status().pid;
           return pid ? `/proc/${pid}/net/dev` : null;
@@ -70,6 +71,18 @@ export class LabRuntime {
       (tick) => options.events.emit({ type: 'counters.tick', ...tick }),
       options.countersIntervalMs ?? 250,
     );
+  }
+
+  private polledFor: LabDocument | null = null;
+  private polled: Array<{ vm: string; bridge: string; tap: string }> = [];
+
+  /** The NICs with their TAP names, recomputed only when the document changes (TAP names hash). */
+  private polledNics() {
+    if (this.polledFor !== this.document) {
+      this.polled = this.document.nics.map((n) => ({ vm: n.vm, bridge: n.bridge, tap: tapName(n.vm, n.bridge) }));
+      this.polledFor = this.document;
+    }
+    return this.polled;
   }
 
   get namespace(): string {
@@ -97,8 +110,7 @@ export class LabRuntime {
   /** The network part alone: namespace, bridges, and every VM's TAPs (nothing boots). */
   async upNetworkOnly(): Promise<LabStatus> {
     await this.ensureNetwork();
-    const helper = await this.helper();
-    for (const vm of this.document.vms) for (const call of vmNetworkPlan(this.document, vm.name)) await helper.call(call);
+    for (const vm of this.document.vms) for (const call of vmNetworkPlan(this.document, vm.name)) await this.callNetworkStep(call);
     return this.status();
   }
 
@@ -134,11 +146,13 @@ export class LabRuntime {
     const helper = await this.helper();
     // A crashed run may have left its TAPs behind.
     for (const call of vmNetworkTeardown(this.document, name)) await helper.call(call).catch(() => undefined);
-    for (const call of vmNetworkPlan(this.document, name)) await helper.call(call);
+    for (const call of vmNetworkPlan(this.document, name)) await this.callNetworkStep(call);
     const spec = vmQemuSpec(this.document, name, {
       accel: resolveAccel(this.options.accel),
       labDir: await this.labDir(),
       tinyGuest: vmDoc.image.kind === 'tiny' ? findTinyGuest() : { kernel: '/nonexistent', initrd: '/nonexistent' },
+      // Relative disk paths in a lab file mean "next to the lab file".
+      ...(vmDoc.image.kind === 'qcow2' ? { disks: { [name]: resolvePath(this.options.labFileDir ?? process.cwd(), vmDoc.image.path) } } : {}),
     });
     this.slots.set(name, new Map(spec.nics.map((n, i) => [n.deviceId, FIRST_NIC_SLOT + i])));
     await vm.start(spec, vmDoc.image.kind === 'tiny');
@@ -362,6 +376,22 @@ export class LabRuntime {
     else await helper.call({ op: 'netem.clear', ns: this.namespace, dev });
   }
 
+  /**
+   * One step of bringing a VM's network up. Impairments are the one optional part: a kernel
+   * built without `sch_netem` cannot delay or drop, and a lab that asks for it should still
+   * boot — the user is told, once per NIC, instead of losing the whole VM.
+   */
+  private async callNetworkStep(call: HelperCall): Promise<void> {
+    const helper = await this.helper();
+    try {
+      await helper.call(call);
+    } catch (err) {
+      if (call.op !== 'netem.set' || (err as { code?: string }).code !== 'unsupported') throw err;
+      const e = err as WirebenchError;
+      this.options.events.emit({ type: 'error', code: 'impairments-unsupported', message: `impairments on ${call.dev} not applied: ${e.message}`, ...(e.hint ? { hint: e.hint } : {}) });
+    }
+  }
+
   // -------------------------------------------------------------------------------------------
   // Plumbing
   // -------------------------------------------------------------------------------------------
@@ -400,6 +430,9 @@ export class LabRuntime {
     }
     for (const call of labNetworkPlan(this.document)) await helper.call(call);
     const dir = await this.labDir();
+    // The parent is shared by every lab of this user and must stay traversable for the QEMU
+    // user; only the lab's own folder is private to it.
+    mkdirSync(dirname(dir), { recursive: true, mode: 0o755 });
     mkdirSync(dir, { recursive: true, mode: 0o750 });
     // As root, QEMU runs as nobody and must be able to create its sockets here.
     if ((process.getuid?.() ?? -1) === 0) chownSync(dir, info.qemuUid, info.qemuGid);

@@ -19,14 +19,16 @@ export interface CountersSource {
   procNetDevPath(): string | null;
 }
 
-const key = (vm: string, bridge: string) => `${vm}\0${bridge}`;
 
 export class CountersPoller {
   private timer: NodeJS.Timeout | null = null;
+  /** Keyed by TAP name: unique per NIC, and already a string (no key building per tick). */
   private readonly baselines = new Map<string, NicCounters>();
   private previous = new Map<string, NicCounters>();
+  /** The TAP names of the last NIC list seen, rebuilt only when the list itself changes. */
+  private wantedFor: readonly PolledNic[] | null = null;
+  private wanted: ReadonlySet<string> = new Set();
   private previousAt = 0;
-  private latest = new Map<string, NicCounters>();
 
   constructor(
     private readonly source: CountersSource,
@@ -46,33 +48,38 @@ export class CountersPoller {
     this.timer = null;
   }
 
-  /** Raw (not baselined) guest-perspective counters of every TAP right now. */
-  private readRaw(): Map<string, NicCounters> {
+  /** Raw (not baselined) guest-perspective counters of the given NICs right now: one file read. */
+  private readRaw(nics: readonly PolledNic[]): Map<string, NicCounters> {
     const path = this.source.procNetDevPath();
     const raw = new Map<string, NicCounters>();
     if (!path) return raw;
     let stats;
     try {
-      stats = parseProcNetDev(this.readFile(path));
+      if (nics !== this.wantedFor) {
+        this.wanted = new Set(nics.map((n) => n.tap));
+        this.wantedFor = nics;
+      }
+      stats = parseProcNetDev(this.readFile(path), this.wanted);
     } catch {
       // The process may have exited between the path lookup and the read: report zeros this tick.
       return raw;
     }
-    for (const nic of this.source.nics()) {
+    for (const nic of nics) {
       const tap = stats.get(nic.tap);
-      if (tap) raw.set(key(nic.vm, nic.bridge), guestView(tap));
+      if (tap) raw.set(nic.tap, guestView(tap));
     }
     return raw;
   }
 
   /** One poll: read once, compute every NIC, emit. Public so tests and benches can drive it. */
   tick(now = Date.now()): CountersTickNic[] {
-    const raw = this.readRaw();
+    const polled = this.source.nics();
+    const raw = this.readRaw(polled);
     const seconds = this.previousAt ? (now - this.previousAt) / 1000 : 0;
     const nics: CountersTickNic[] = [];
     const current = new Map<string, NicCounters>();
-    for (const nic of this.source.nics()) {
-      const k = key(nic.vm, nic.bridge);
+    for (const nic of polled) {
+      const k = nic.tap;
       const counters = sinceBaseline(raw.get(k) ?? ZERO_COUNTERS, this.baselines.get(k) ?? ZERO_COUNTERS);
       current.set(k, counters);
       const before = this.previous.get(k);
@@ -80,29 +87,33 @@ export class CountersPoller {
     }
     this.previous = current;
     this.previousAt = now;
-    this.latest = current;
     this.onTick({ at: now, nics });
     return nics;
   }
 
   /** Counters of one NIC read now (not waiting for a tick); zeros when its TAP does not exist. */
   read(nic: NicRef): NicCounters {
-    const k = key(nic.vm, nic.bridge);
-    const raw = this.readRaw().get(k) ?? ZERO_COUNTERS;
-    return sinceBaseline(raw, this.baselines.get(k) ?? ZERO_COUNTERS);
+    const polled = this.find(nic);
+    if (!polled) return ZERO_COUNTERS;
+    const raw = this.readRaw([polled]).get(polled.tap) ?? ZERO_COUNTERS;
+    return sinceBaseline(raw, this.baselines.get(polled.tap) ?? ZERO_COUNTERS);
   }
 
   /** Makes the current values the new zero for this NIC. */
   reset(nic: NicRef): void {
-    const k = key(nic.vm, nic.bridge);
-    this.baselines.set(k, this.readRaw().get(k) ?? ZERO_COUNTERS);
-    this.previous.delete(k);
+    const polled = this.find(nic);
+    if (!polled) return;
+    this.baselines.set(polled.tap, this.readRaw([polled]).get(polled.tap) ?? ZERO_COUNTERS);
+    this.previous.delete(polled.tap);
+  }
+
+  private find(nic: NicRef): PolledNic | undefined {
+    return this.source.nics().find((n) => n.vm === nic.vm && n.bridge === nic.bridge);
   }
 
   /** Forget baselines (the lab went down; TAPs will be new). */
   clear(): void {
     this.baselines.clear();
     this.previous.clear();
-    this.latest.clear();
   }
 }

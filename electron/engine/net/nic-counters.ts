@@ -23,7 +23,13 @@ export function guestView(tap: HostIfStats): NicCounters {
  * the baseline no longer applies, so the raw value is the truth.
  */
 export function sinceBaseline(raw: NicCounters, baseline: NicCounters): NicCounters {
-  const wrapped = (Object.keys(raw) as Array<keyof NicCounters>).some((k) => raw[k] < baseline[k]);
+  if (baseline === ZERO_COUNTERS) return raw;
+  const wrapped =
+    raw.rx_bytes < baseline.rx_bytes ||
+    raw.tx_bytes < baseline.tx_bytes ||
+    raw.rx_packets < baseline.rx_packets ||
+    raw.tx_packets < baseline.tx_packets ||
+    raw.errors < baseline.errors;
   if (wrapped) return raw;
   return {
     rx_bytes: raw.rx_bytes - baseline.rx_bytes,
@@ -37,7 +43,7 @@ export function sinceBaseline(raw: NicCounters, baseline: NicCounters): NicCount
 /** Per-second rates between two readings `seconds` apart; a counter that went back gives 0. */
 export function ratesBetween(previous: NicCounters, current: NicCounters, seconds: number): NicRates {
   if (seconds <= 0) return { rx_bps: 0, tx_bps: 0, rx_pps: 0, tx_pps: 0 };
-  const per = (a: number, b: number) => Math.max(0, b - a) / seconds;
+  const per = (a: number, b: number) => (b > a ? (b - a) / seconds : 0);
   return {
     rx_bps: per(previous.rx_bytes, current.rx_bytes) * 8,
     tx_bps: per(previous.tx_bytes, current.tx_bytes) * 8,

@@ -29,8 +29,7 @@ export function twoVmLab(extra: Partial<LabDocumentInput> = {}): LabDocument {
 }
 
 /** Writes the lab to a temp file and opens it in a fresh engine (TCG forced: no KVM here). */
-export async function openEngine(lab: LabDocument): Promise<{ engine: Engine; events: LabEvent[]; path: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'wb-sys-'));
+export async function openEngine(lab: LabDocument, dir = mkdtempSync(join(tmpdir(), 'wb-sys-'))): Promise<{ engine: Engine; events: LabEvent[]; path: string }> {
   const path = join(dir, 'lab.lab.json');
   writeFileSync(path, serializeLab(lab));
   const engine = new Engine({ runtime: { accel: 'tcg' } });

@@ -1,0 +1,98 @@
+/**
+ * Time for `lab up` to bring a 10-VM demo-style lab to "every guest ready", against the same
+ * QEMU command lines started by a plain shell loop on a network made with plain `ip`
+ * commands, in the same run (alternating, so machine noise hits both). Prints app/shell;
+ * target ≤ 1.15. Needs root and the tiny guest (make setup).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Engine } from '../../electron/engine/engine.js';
+import { vmQemuSpec } from '../../electron/engine/qemu/vm-spec.js';
+import { findTinyGuest } from '../../electron/engine/qemu/tiny-guest.js';
+import { hostBridgeName, namespaceName, tapName } from '../../shared/host-names.js';
+import { LAB_FORMAT, serializeLab, validateLab, type LabDocument } from '../../shared/lab.js';
+import { qemuArgs } from '../../shared/qemu-spec.js';
+import { labRuntimeDir, runtimeRoot } from '../../shared/runtime-paths.js';
+import { report } from '../report.js';
+
+const VMS = Number(process.env.BENCH_VMS ?? 10);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+
+function makeLab(): LabDocument {
+  const vms = Array.from({ length: VMS }, (_, i) => ({ name: `vm${i}` }));
+  const result = validateLab({
+    format: LAB_FORMAT,
+    id: randomBytes(8).toString('hex'),
+    name: 'bench-boot',
+    bridges: [{ name: 'lan' }, { name: 'wan' }],
+    vms,
+    nics: vms.map((vm, i) => ({ vm: vm.name, bridge: i % 2 ? 'wan' : 'lan', ip: `10.0.${i % 2}.${i + 1}/24` })),
+  });
+  if (!result.ok) throw new Error(JSON.stringify(result.problems));
+  return result.lab;
+}
+
+async function appRun(lab: LabDocument): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'wb-bench-'));
+  const path = join(dir, 'lab.lab.json');
+  writeFileSync(path, serializeLab(lab));
+  const engine = new Engine({ runtime: { accel: 'tcg' } });
+  await engine.invoke('lab.open', { path });
+  const start = performance.now();
+  await engine.invoke('lab.up', {});
+  const elapsed = performance.now() - start;
+  await engine.invoke('lab.down', {});
+  await engine.close();
+  return elapsed;
+}
+
+/** The baseline: a shell loop with the same QEMU argv (from the same pure builder). */
+async function shellRun(lab: LabDocument): Promise<number> {
+  const ns = namespaceName(lab);
+  const labDir = labRuntimeDir(runtimeRoot(0, undefined), ns);
+  const guest = findTinyGuest();
+  const nobody = { uid: Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' })), gid: Number(execFileSync('id', ['-g', 'nobody'], { encoding: 'utf8' })) };
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const lines = ['set -e', `ip netns add ${ns}`, `ip -n ${ns} link set lo up`];
+  for (const b of lab.bridges) lines.push(`ip -n ${ns} link add ${hostBridgeName(b.name)} type bridge forward_delay 0`, `ip -n ${ns} link set ${hostBridgeName(b.name)} up`);
+  for (const n of lab.nics) {
+    const tap = tapName(n.vm, n.bridge);
+    lines.push(`ip -n ${ns} tuntap add dev ${tap} mode tap user ${nobody.uid} group ${nobody.gid}`, `ip -n ${ns} link set ${tap} master ${hostBridgeName(n.bridge)} up`);
+  }
+  lines.push(`mkdir -p ${labDir}`, `chown ${nobody.uid}:${nobody.gid} ${labDir}`);
+  for (const vm of lab.vms) {
+    const spec = vmQemuSpec(lab, vm.name, { accel: 'tcg', labDir, tinyGuest: guest });
+    lines.push(`ip netns exec ${ns} setpriv --reuid=${nobody.uid} --regid=${nobody.gid} --clear-groups --inh-caps=-all qemu-system-x86_64 ${qemuArgs(spec).map(q).join(' ')}`);
+  }
+  const start = performance.now();
+  const run = spawnSync('bash', ['-c', lines.join('\n')], { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`shell baseline failed: ${run.stderr}`);
+  const logs = lab.vms.map((vm) => join(labDir, `${vm.name}.log`));
+  while (!logs.every((log) => existsSync(log) && readFileSync(log, 'utf8').includes('WIREBENCH-READY'))) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const elapsed = performance.now() - start;
+  spawnSync('bash', ['-c', `for p in $(ip netns pids ${ns}); do kill -9 "$p"; done; ip netns del ${ns}`]);
+  rmSync(labDir, { recursive: true, force: true });
+  return elapsed;
+}
+
+const app: number[] = [];
+const shell: number[] = [];
+for (let round = 0; round < ROUNDS; round++) {
+  shell.push(await shellRun(makeLab()));
+  app.push(await appRun(makeLab()));
+}
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+report('boot', {
+  vms: VMS,
+  rounds: ROUNDS,
+  appMs: app.map(Math.round),
+  shellMs: shell.map(Math.round),
+  ratio: median(app) / median(shell),
+  target: 1.15,
+  meetsTarget: median(app) / median(shell) <= 1.15,
+});
