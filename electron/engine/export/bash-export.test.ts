@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,6 +35,7 @@ function parsed(input: LabDocumentInput): LabDocument {
 
 const scratch = mkdtempSync(join(tmpdir(), 'wb-bash-export-'));
 let counter = 0;
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 function writeScript(text: string): string {
   const file = join(scratch, `lab-${++counter}.sh`);
   writeFileSync(file, text, { mode: 0o755 });
@@ -186,4 +187,3 @@ describe('exportBash', () => {
   });
 });
 
-process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,6 +43,7 @@ const variantInput: LabDocumentInput = {
 
 const scratch = mkdtempSync(join(tmpdir(), 'wb-libvirt-export-'));
 let counter = 0;
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 function writeFiles(files: Record<string, string>): string {
   const dir = join(scratch, `export-${++counter}`);
   mkdirSync(dir);
@@ -164,4 +165,3 @@ describe('exportLibvirt', () => {
   });
 });
 
-process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
