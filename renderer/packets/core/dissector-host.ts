@@ -1,0 +1,140 @@
+/**
+ * Every open viewer's capture inside one wiregasm instance (one is ~150 MB and seconds to
+ * start, so viewers share it). Pure: the Web Worker (`../worker/dissect.worker.ts`) is a
+ * message shell around this class, and the Node tests and bench call it directly.
+ */
+import type { WiregasmLib } from '@goodtools/wiregasm';
+import { CaptureDissector, toArray } from './capture-dissector.js';
+import { parseCaptureFile, PcapFormatError, PcapStreamReader, writePcapng } from './pcap-format.js';
+import type { CaptureStats, FieldCompletion, FilterCheck, FollowResult, FrameDetails, PacketRow, RingLimit } from './viewer-types.js';
+
+interface LiveCapture {
+  reader: PcapStreamReader;
+  dissector: CaptureDissector | null;
+  ring: RingLimit | undefined;
+}
+
+export class DissectorHost {
+  private readonly captures = new Map<string, LiveCapture>();
+
+  constructor(readonly lib: WiregasmLib) {}
+
+  /** A live capture: bytes arrive with `push` (the first chunk starts with the pcap header). */
+  openLive(id: string, ring?: RingLimit): void {
+    this.close(id);
+    this.captures.set(id, { reader: new PcapStreamReader(), dissector: null, ring });
+  }
+
+  /** Feeds live pcap bytes; returns the packets indexed from this chunk. */
+  push(id: string, bytes: Uint8Array): number {
+    const capture = this.require(id);
+    const records = capture.reader.push(bytes);
+    if (!capture.dissector && capture.reader.header) capture.dissector = new CaptureDissector(this.lib, capture.reader.header.linkType, capture.ring);
+    capture.dissector?.append(records);
+    return records.length;
+  }
+
+  /**
+   * Opens a whole .pcap/.pcapng file. Only the first segment is dissected here, so the first
+   * rows show at once; the rest is dissected by `work` calls.
+   */
+  openFile(id: string, bytes: Uint8Array, ring?: RingLimit): CaptureStats {
+    let parsed;
+    try {
+      parsed = parseCaptureFile(bytes);
+    } catch (err) {
+      if (err instanceof PcapFormatError) throw new Error(`cannot open this capture file: ${err.message}. Open a .pcap or .pcapng written by tcpdump, Wireshark or Wirebench.`);
+      throw err;
+    }
+    if (parsed.records.length === 0) throw new Error('the capture file holds no packets');
+    this.close(id);
+    const dissector = new CaptureDissector(this.lib, parsed.linkType, ring);
+    dissector.append(parsed.records);
+    this.captures.set(id, { reader: new PcapStreamReader(), dissector, ring });
+    dissector.dissectPending(0);
+    return dissector.stats();
+  }
+
+  /** Runs pending dissection for up to `budgetMs` per capture; returns updated stats. */
+  work(budgetMs: number): Record<string, CaptureStats> {
+    const out: Record<string, CaptureStats> = {};
+    for (const [id, capture] of this.captures) {
+      if (!capture.dissector) continue;
+      capture.dissector.dissectPending(budgetMs);
+      out[id] = capture.dissector.stats();
+    }
+    return out;
+  }
+
+  stats(id: string): CaptureStats | null {
+    return this.require(id).dissector?.stats() ?? null;
+  }
+
+  rows(id: string, start: number, count: number): PacketRow[] {
+    return this.require(id).dissector?.rows(start, count) ?? [];
+  }
+
+  rowOf(id: string, number: number): number {
+    return this.require(id).dissector?.rowOf(number) ?? -1;
+  }
+
+  frame(id: string, number: number): FrameDetails | null {
+    return this.require(id).dissector?.frame(number) ?? null;
+  }
+
+  follow(id: string, protocol: 'TCP' | 'UDP', number: number): FollowResult {
+    const dissector = this.require(id).dissector;
+    if (!dissector) throw new Error('no packets yet');
+    return dissector.follow(protocol, number);
+  }
+
+  /** Applies a display filter after checking it; an invalid one leaves the view unchanged. */
+  setFilter(id: string, filter: string): FilterCheck {
+    const check = this.checkFilter(filter);
+    if (check.ok) this.require(id).dissector?.setFilter(filter);
+    return check;
+  }
+
+  setRing(id: string, ring: RingLimit): void {
+    const capture = this.require(id);
+    capture.ring = ring;
+    capture.dissector?.setRing(ring);
+  }
+
+  checkFilter(filter: string): FilterCheck {
+    if (filter.trim() === '') return { ok: true, error: '' };
+    const result = this.lib.checkFilter(filter);
+    return { ok: result.ok, error: result.error };
+  }
+
+  /** Field names starting with the last word of `text` (wiregasm's own completion). */
+  complete(text: string, limit = 30): FieldCompletion[] {
+    const word = /[A-Za-z0-9_.-]*$/.exec(text)?.[0] ?? '';
+    if (word.length < 1) return [];
+    const result = this.lib.completeFilter(word);
+    return toArray(result.fields)
+      .slice(0, limit)
+      .map((f) => ({ field: f.field, name: f.name }));
+  }
+
+  exportPcapng(id: string): Uint8Array {
+    const dissector = this.require(id).dissector;
+    if (!dissector) throw new Error('nothing to save yet: no packet has arrived');
+    return dissector.exportPcapng((linkType, records) => writePcapng(linkType, records));
+  }
+
+  clear(id: string): void {
+    this.require(id).dissector?.clear();
+  }
+
+  close(id: string): void {
+    this.captures.get(id)?.dissector?.dispose();
+    this.captures.delete(id);
+  }
+
+  private require(id: string): LiveCapture {
+    const capture = this.captures.get(id);
+    if (!capture) throw new Error(`no capture "${id}" in the packet viewer (it was closed)`);
+    return capture;
+  }
+}
