@@ -139,6 +139,9 @@ export const commands = {
   'nic.capture': { params: z.strictObject({ nic: nicRefSchema, options: captureStartSchema }), result: captureInfoSchema },
   'bridge.capture': { params: z.strictObject({ bridge: z.string(), options: captureStartSchema }), result: captureInfoSchema },
   'capture.stop': { params: z.strictObject({ captureId: z.string() }), result: z.strictObject({ packets: z.number().nullable(), kernelDrops: z.number().nullable() }) },
+  // Wireshark on the engine host (the packet viewer's "Open in Wireshark")
+  'wireshark.status': { params: none, result: z.strictObject({ available: z.boolean(), path: z.string().nullable() }) },
+  'wireshark.open': { params: z.strictObject({ path: z.string().min(1).max(4096) }), result: z.strictObject({ pid: z.number() }) },
   // Consoles
   'console.write': { params: z.strictObject({ vm: z.string(), data: z.string().max(65_536) }), result: ok },
   'console.history': { params: z.strictObject({ vm: z.string() }), result: z.strictObject({ data: z.string() }) },
@@ -266,6 +269,12 @@ export interface LabApi {
   capture: {
     stop(captureId: string): Promise<{ packets: number | null; kernelDrops: number | null }>;
   };
+  wireshark: {
+    /** Whether Wireshark is installed where the engine runs. */
+    status(): Promise<{ available: boolean; path: string | null }>;
+    /** Launches Wireshark on a capture file of the engine host (e.g. a capture's `saveTo`). */
+    open(path: string): Promise<{ pid: number }>;
+  };
   console: {
     write(vm: string, data: string): Promise<void>;
     history(vm: string): Promise<string>;
@@ -315,6 +324,10 @@ export function createLabApi(invoke: Invoke, onEvent: LabApi['onEvent']): LabApi
     },
     capture: {
       stop: (captureId) => invoke('capture.stop', { captureId }),
+    },
+    wireshark: {
+      status: () => invoke('wireshark.status', {}),
+      open: (path) => invoke('wireshark.open', { path }),
     },
     console: {
       write: (vm, data) => done(invoke('console.write', { vm, data })),

@@ -23,6 +23,7 @@ import { EventBus, type EventListener } from './event-bus.js';
 import { readLabFile, writeLabFile } from './lab/lab-file.js';
 import { LabRuntime, type LabRuntimeOptions } from './lab/lab-runtime.js';
 import { exportLab } from './export/export-lab.js';
+import { openInWireshark, wiresharkStatus } from './capture/wireshark-launcher.js';
 
 export const DEMO_LAB_PATH = fileURLToPath(new URL('../../assets/labs/demo.lab.json', import.meta.url));
 
@@ -158,6 +159,8 @@ export class Engine {
     'nic.capture': async ({ nic, options }) => this.getRuntime().captureNic(nic, options),
     'bridge.capture': async ({ bridge, options }) => this.getRuntime().captureBridge(bridge, options),
     'capture.stop': async ({ captureId }) => this.getRuntime().stopCapture(captureId),
+    'wireshark.status': async () => wiresharkStatus(),
+    'wireshark.open': async ({ path }) => openInWireshark(path),
     'console.write': async ({ vm, data }) => {
       await this.getRuntime().consoleWrite(vm, data);
       return {};

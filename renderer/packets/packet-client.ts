@@ -1,0 +1,71 @@
+/**
+ * The UI side of the dissection worker: typed calls that return promises, and a subscription
+ * to the stats the worker pushes. One worker serves every viewer tab.
+ */
+import type { CaptureStats } from './core/viewer-types.js';
+import type { CallName, WorkerCalls, WorkerMessage, WorkerRequest } from './worker/protocol.js';
+
+type Pending = { resolve(value: unknown): void; reject(error: Error): void };
+
+export class PacketClient {
+  private seq = 0;
+  private readonly pending = new Map<number, Pending>();
+  private readonly statsListeners = new Set<(stats: Record<string, CaptureStats>) => void>();
+  private startError: string | null = null;
+  readonly ready: Promise<void>;
+
+  constructor(private readonly worker: Worker) {
+    let markReady: () => void = () => undefined;
+    let markFailed: (e: Error) => void = () => undefined;
+    this.ready = new Promise((resolve, reject) => {
+      markReady = resolve;
+      markFailed = reject;
+    });
+    this.ready.catch(() => undefined);
+    worker.onmessage = (event: MessageEvent<WorkerMessage>) => {
+      const message = event.data;
+      if (message.kind === 'ready') markReady();
+      else if (message.kind === 'failed') {
+        this.startError = message.error;
+        markFailed(new Error(message.error));
+        for (const p of this.pending.values()) p.reject(new Error(message.error));
+        this.pending.clear();
+      } else if (message.kind === 'stats') for (const listener of this.statsListeners) listener(message.stats);
+      else {
+        const waiting = this.pending.get(message.seq);
+        this.pending.delete(message.seq);
+        if (!waiting) return;
+        if (message.ok) waiting.resolve(message.result);
+        else waiting.reject(new Error(message.error));
+      }
+    };
+    worker.onerror = (event) => {
+      const text = `the packet dissector crashed: ${event.message || 'unknown error'}`;
+      markFailed(new Error(text));
+      for (const p of this.pending.values()) p.reject(new Error(text));
+      this.pending.clear();
+    };
+  }
+
+  call<K extends CallName>(call: K, args: WorkerCalls[K]['args'], transfer: Transferable[] = []): Promise<WorkerCalls[K]['result']> {
+    if (this.startError) return Promise.reject(new Error(this.startError));
+    const seq = ++this.seq;
+    return new Promise((resolve, reject) => {
+      this.pending.set(seq, { resolve: resolve as (v: unknown) => void, reject });
+      this.worker.postMessage({ seq, call, args } as WorkerRequest, transfer);
+    });
+  }
+
+  onStats(listener: (stats: Record<string, CaptureStats>) => void): () => void {
+    this.statsListeners.add(listener);
+    return () => this.statsListeners.delete(listener);
+  }
+}
+
+let shared: PacketClient | null = null;
+
+/** The one worker, started on first use (wiregasm is ~70 MB of WebAssembly: only load it when a viewer opens). */
+export function packetClient(): PacketClient {
+  shared ??= new PacketClient(new Worker(new URL('./worker/dissect.worker.ts', import.meta.url), { type: 'module' }));
+  return shared;
+}
