@@ -28,6 +28,17 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# QEMU opens TAPs through /dev/net/tun as an unprivileged user. udev gives the node mode 0666
+# on Debian; machines without udev (containers, minimal VMs) leave it 0600.
+if [[ -c /dev/net/tun && $(stat -c %a /dev/net/tun) != 666 ]]; then
+  if [[ $(id -u) -eq 0 ]]; then
+    chmod 0666 /dev/net/tun
+  else
+    echo "setup: /dev/net/tun is not usable by unprivileged QEMU; run: sudo chmod 0666 /dev/net/tun" >&2
+    exit 1
+  fi
+fi
+
 # npm ci only when the lock file changed since the last install. The Electron binary cannot
 # be downloaded on every machine; the app falls back to browser mode without it.
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then

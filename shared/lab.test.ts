@@ -90,7 +90,7 @@ describe('lab document', () => {
       [{ ...base(), vms: [{ name: '' }] }, 'vms[0].name: vm name is empty'],
     ];
     for (const [doc, expected] of cases) {
-      expect(errorsOf(doc)[0]).toContain(expected);
+      expect(errorsOf(doc).some((line) => line.includes(expected)), `${expected} in ${errorsOf(doc).join(' | ')}`).toBe(true);
     }
   });
 
@@ -123,5 +123,17 @@ describe('lab document', () => {
     const result = parseLab('{"format": "wirebench/1",');
     expect(result.ok).toBe(false);
     expect(result.problems[0]?.message).toMatch(/^not valid JSON: /);
+  });
+});
+
+describe('lab document: every problem at once', () => {
+  it('reports reference errors alongside shape errors, in file order', () => {
+    const doc = base();
+    doc.nics!.push({ vm: 'a', bridge: 'wan' }, { vm: 'zz', bridge: 'lan', mac: 'nope' });
+    expect(errorsOf(doc)).toEqual([
+      'nics[2].bridge: no bridge named "wan"; add it to bridges or fix the name',
+      'nics[3].mac: not a MAC address; write six hex pairs like "52:54:00:12:34:56"',
+      'nics[3].vm: no VM named "zz"; add it to vms or fix the name',
+    ]);
   });
 });

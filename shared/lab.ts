@@ -118,28 +118,57 @@ export function formatProblem(p: LabProblem): string {
   return `${p.severity === 'warning' ? 'warning: ' : ''}${where}${p.message}`;
 }
 
+/** The parts of a document the cross-checks read; entries that are unreadable are null (indexes kept). */
+interface CrossCheckView {
+  bridges: Array<{ name: string } | null>;
+  vms: Array<{ name: string } | null>;
+  nics: Array<{ vm: string; bridge: string; mac?: string | undefined } | null>;
+}
+
+/** Reads what it can of a document that failed the schema, so its reference errors are reported too. */
+function looseView(value: unknown): CrossCheckView | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const doc = value as Record<string, unknown>;
+  const list = (key: string) => (Array.isArray(doc[key]) ? (doc[key] as unknown[]) : []);
+  const str = (o: unknown, k: string) => (typeof o === 'object' && o !== null && typeof (o as Record<string, unknown>)[k] === 'string' ? ((o as Record<string, unknown>)[k] as string) : null);
+  return {
+    bridges: list('bridges').map((b) => (str(b, 'name') !== null ? { name: str(b, 'name')! } : null)),
+    vms: list('vms').map((v) => (str(v, 'name') !== null ? { name: str(v, 'name')! } : null)),
+    nics: list('nics').map((n) => {
+      const vm = str(n, 'vm');
+      const bridge = str(n, 'bridge');
+      // A malformed MAC is already reported by the schema; do not compare it.
+      const mac = str(n, 'mac');
+      return vm !== null && bridge !== null ? { vm, bridge, mac: mac && /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/.test(mac) ? mac : undefined } : null;
+    }),
+  };
+}
+
 /** Problems a schema cannot see: uniqueness, references between arrays, MAC clashes. */
-function crossCheck(lab: LabDocument): LabProblem[] {
+function crossCheck(lab: CrossCheckView): LabProblem[] {
   const problems: LabProblem[] = [];
   const error = (path: string, message: string) => problems.push({ path, message, severity: 'error' });
 
   const firstIndex = new Map<string, number>();
   lab.bridges.forEach((b, i) => {
+    if (!b) return;
     const seen = firstIndex.get(`bridge:${b.name}`);
     if (seen !== undefined) error(`bridges[${i}].name`, `duplicate bridge name "${b.name}" (also bridges[${seen}]); names are unique per kind`);
     else firstIndex.set(`bridge:${b.name}`, i);
   });
   lab.vms.forEach((v, i) => {
+    if (!v) return;
     const seen = firstIndex.get(`vm:${v.name}`);
     if (seen !== undefined) error(`vms[${i}].name`, `duplicate VM name "${v.name}" (also vms[${seen}]); names are unique per kind`);
     else firstIndex.set(`vm:${v.name}`, i);
   });
 
-  const bridges = new Set(lab.bridges.map((b) => b.name));
-  const vms = new Set(lab.vms.map((v) => v.name));
+  const bridges = new Set(lab.bridges.flatMap((b) => (b ? [b.name] : [])));
+  const vms = new Set(lab.vms.flatMap((v) => (v ? [v.name] : [])));
   const pairs = new Map<string, number>();
   const macsByBridge = new Map<string, Map<string, number>>();
   lab.nics.forEach((nic, i) => {
+    if (!nic) return;
     if (!vms.has(nic.vm)) error(`nics[${i}].vm`, `no VM named "${nic.vm}"; add it to vms or fix the name`);
     if (!bridges.has(nic.bridge)) error(`nics[${i}].bridge`, `no bridge named "${nic.bridge}"; add it to bridges or fix the name`);
     const pair = `${nic.vm}\0${nic.bridge}`;
@@ -159,6 +188,15 @@ function crossCheck(lab: LabDocument): LabProblem[] {
   return problems;
 }
 
+/** Orders problems as they appear in the file (by path), keeping each path's own order. */
+function byPath(problems: LabProblem[]): LabProblem[] {
+  const rank = (path: string) => path.replace(/\[(\d+)\]/g, (_, n: string) => `[${n.padStart(6, '0')}]`);
+  return problems
+    .map((p, i) => ({ p, i }))
+    .sort((a, b) => (rank(a.p.path) < rank(b.p.path) ? -1 : rank(a.p.path) > rank(b.p.path) ? 1 : a.i - b.i))
+    .map(({ p }) => p);
+}
+
 export type LabParseResult =
   | { ok: true; lab: LabDocument; problems: LabProblem[] }
   | { ok: false; problems: LabProblem[] };
@@ -172,7 +210,11 @@ export function validateLab(value: unknown): LabParseResult {
       message: issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}; remove them` : issue.message,
       severity: 'error',
     }));
-    return { ok: false, problems };
+    // Report reference problems too, so one round of fixes is enough.
+    const view = looseView(value);
+    const seen = new Set(problems.map((p) => `${p.path}\0${p.message}`));
+    const more = view ? crossCheck(view).filter((p) => !seen.has(`${p.path}\0${p.message}`)) : [];
+    return { ok: false, problems: byPath([...problems, ...more]) };
   }
   const problems = crossCheck(parsed.data);
   if (problems.some((p) => p.severity === 'error')) return { ok: false, problems };

@@ -5,9 +5,13 @@
  */
 import { posix as path } from 'node:path';
 
-/** `$XDG_RUNTIME_DIR/wirebench`, or `/run/wirebench/<uid>` when there is no XDG runtime dir (root, CI). */
+/**
+ * `$XDG_RUNTIME_DIR/wirebench`, or `/run/wirebench/<uid>` when there is no XDG runtime dir.
+ * Root always uses `/run/wirebench/0`: its QEMU runs as `nobody`, which cannot enter root's
+ * 0700 `/run/user/0`.
+ */
 export function runtimeRoot(uid: number, xdgRuntimeDir: string | undefined): string {
-  return xdgRuntimeDir ? path.join(xdgRuntimeDir, 'wirebench') : `/run/wirebench/${uid}`;
+  return xdgRuntimeDir && uid !== 0 ? path.join(xdgRuntimeDir, 'wirebench') : `/run/wirebench/${uid}`;
 }
 
 /** The folder of one lab: named after its namespace. */

@@ -71,6 +71,16 @@ export async function startQemu(user: InvokingUser, ns: string, spec: QemuSpec):
   for (const [label, file, isSocket] of runFiles) checkRunPath(user, label, file, isSocket);
   for (const dir of new Set(runFiles.map(([, file]) => path.dirname(file)))) await ensureRunDir(user, dir);
 
+  // QEMU opens its TAPs through /dev/net/tun as the QEMU user. udev makes it 0666 on a normal
+  // Debian system; machines without udev leave it 0600 and every TAP open fails obscurely.
+  if (spec.nics.length > 0 && !(await qemuUserPasses(user, ['-r', '/dev/net/tun', '-a', '-w', '/dev/net/tun']))) {
+    throw new HelperFailure(
+      'permission-denied',
+      `${describeQemuUser(user)} cannot open /dev/net/tun, so QEMU cannot attach its NICs to their TAPs`,
+      'give /dev/net/tun the mode udev gives it on Debian: chmod 0666 /dev/net/tun (make setup does this as root)',
+    );
+  }
+
   if (spec.boot.kind === 'kernel') {
     await checkGuestFile(user, 'kernel', spec.boot.kernel, false);
     await checkGuestFile(user, 'initramfs', spec.boot.initrd, false);

@@ -1,0 +1,66 @@
+/**
+ * The bundled `wirebench` CLI, run as a user would run it: validate, and the network part of
+ * up/down (namespace, bridges, TAPs) for real, as root.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { namespaceName } from '../../shared/host-names.js';
+import { serializeLab } from '../../shared/lab.js';
+import { namespaces, twoVmLab } from '../engine/test-support/system-lab.js';
+
+const CLI = 'out/cli/wirebench.mjs';
+const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
+const dir = mkdtempSync(join(tmpdir(), 'wb-cli-'));
+
+describe('wirebench CLI', () => {
+  it('validates the demo lab', () => {
+    const r = run('validate', 'assets/labs/demo.lab.json');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('assets/labs/demo.lab.json: ok (3 VMs, 2 bridges, 4 NICs)');
+  });
+
+  it('lists every problem of an invalid lab with its path and exits 1', () => {
+    const file = join(dir, 'bad.lab.json');
+    writeFileSync(file, JSON.stringify({ format: 'wirebench/1', name: 'x', bridges: [{ name: 'lan' }], vms: [{ name: 'a' }], nics: [{ vm: 'a', bridge: 'wan' }, { vm: 'b', bridge: 'lan', mac: 'nope' }] }));
+    const r = run('validate', file);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain(`${file}: nics[0].bridge: no bridge named "wan"`);
+    expect(r.stdout).toContain(`${file}: nics[1].mac: not a MAC address`);
+    expect(r.stdout).toContain(`${file}: invalid (`);
+  });
+
+  it('explains usage errors and unknown commands with exit 2', () => {
+    expect(run('validate').status).toBe(2);
+    const r = run('frobnicate');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('unknown command "frobnicate"');
+    expect(run('up', join(dir, 'missing.lab.json')).stderr).toContain('no such file');
+  });
+
+  describe('up --network-only / down', () => {
+    const lab = twoVmLab();
+    const ns = namespaceName(lab);
+    const file = join(dir, 'net.lab.json');
+    writeFileSync(file, serializeLab(lab));
+    afterAll(() => {
+      if (namespaces().includes(ns)) execFileSync('ip', ['netns', 'del', ns]);
+    });
+
+    it('creates the namespace, the bridge and both TAPs on it, then removes them all', () => {
+      const up = run('up', '--network-only', file);
+      expect(up.stderr).toBe('');
+      expect(up.status).toBe(0);
+      expect(up.stdout).toContain(`namespace ${ns}: up`);
+      const links = JSON.parse(execFileSync('ip', ['-n', ns, '-j', 'link', 'show'], { encoding: 'utf8' })) as Array<{ ifname: string; master?: string }>;
+      expect(links.find((l) => l.ifname === 'br-lan')).toBeTruthy();
+      expect(links.filter((l) => l.master === 'br-lan').map((l) => l.ifname).sort()).toEqual(['a.lan', 'b.lan']);
+
+      const down = run('down', file);
+      expect(down.status).toBe(0);
+      expect(namespaces()).not.toContain(ns);
+    });
+  });
+});
