@@ -188,36 +188,45 @@ describe('VM runtime with real guests', () => {
   });
 });
 
-describe('VM runtime without QEMU', () => {
-  it('says which Debian package to install when qemu-system-x86_64 is missing', async () => {
-    // Hide the binary from the helper only: a private mount namespace with /dev/null (not
-    // executable) bound over it. The machine's own QEMU stays untouched.
-    const dir = mkdtempSync(join(tmpdir(), 'wb-noqemu-'));
-    const wrapper = join(dir, 'node-without-qemu');
-    writeFileSync(wrapper, `#!/bin/sh\nexec unshare --mount sh -c 'mount --bind /dev/null /usr/bin/qemu-system-x86_64 && exec "$0" "$@"' ${process.execPath} "$@"\n`, { mode: 0o755 });
+describe('VM runtime on a machine that cannot run it', () => {
+  /**
+   * Starts an engine whose helper sees a doctored filesystem: a private mount namespace where
+   * `setup` (shell) has bound something over a system file. The machine itself stays untouched.
+   */
+  async function startVmWithHelperIn(setup: string): Promise<{ message: string; state: string }> {
+    const dir = mkdtempSync(join(tmpdir(), 'wb-doctored-'));
+    const wrapper = join(dir, 'node-doctored');
+    writeFileSync(wrapper, `#!/bin/sh\nexec unshare --mount sh -c '${setup} && exec "$0" "$@"' ${process.execPath} "$@"\n`, { mode: 0o755 });
     const { HelperClient } = await import('../net/helper-client.js');
     const { Engine } = await import('../engine.js');
-    // b's NIC asks for impairments: applied where the kernel has sch_netem, reported where not.
-const lab = twoVmLab({
-  nics: [
-    { vm: 'a', bridge: 'lan', ip: '10.0.0.1/24' },
-    { vm: 'b', bridge: 'lan', ip: '10.0.0.2/24', impairments: { delayMs: 1 } },
-  ],
-});
-    const noQemu = new Engine({ runtime: { accel: 'tcg', helper: () => HelperClient.start({ nodePath: wrapper }) } });
-    const dirLab = mkdtempSync(join(tmpdir(), 'wb-noqemu-lab-'));
-    writeFileSync(join(dirLab, 'x.lab.json'), JSON.stringify(lab));
-    await noQemu.invoke('lab.open', { path: join(dirLab, 'x.lab.json') });
+    const lab = twoVmLab();
+    const engine = new Engine({ runtime: { accel: 'tcg', helper: () => HelperClient.start({ nodePath: wrapper }) } });
+    writeFileSync(join(dir, 'x.lab.json'), JSON.stringify(lab));
+    await engine.invoke('lab.open', { path: join(dir, 'x.lab.json') });
     try {
-      const reply = await noQemu.dispatch('vm.start', { vm: 'a' });
+      const reply = await engine.dispatch('vm.start', { vm: 'a' });
       expect(reply.ok).toBe(false);
-      expect(!reply.ok && reply.error.message).toContain('qemu-system-x86_64 is not installed');
-      expect(!reply.ok && `${reply.error.message} ${reply.error.hint ?? ''}`).toContain('apt-get install qemu-system-x86');
-      expect((await noQemu.invoke('lab.status', {})).vms[0]!.state).toBe('crashed');
+      const message = reply.ok ? '' : `${reply.error.message} ${reply.error.hint ?? ''}`;
+      return { message, state: (await engine.invoke('lab.status', {})).vms[0]!.state };
     } finally {
-      await noQemu.invoke('lab.down', {}).catch(() => undefined);
-      await noQemu.close();
+      await engine.invoke('lab.down', {}).catch(() => undefined);
+      await engine.close();
+      expect(namespaces()).not.toContain(namespaceName(lab));
     }
-    expect(namespaces()).not.toContain(namespaceName(lab));
+  }
+
+  it('says which Debian package to install when qemu-system-x86_64 is missing', async () => {
+    // /dev/null is not executable: the helper finds no QEMU.
+    const { message, state } = await startVmWithHelperIn('mount --bind /dev/null /usr/bin/qemu-system-x86_64');
+    expect(message).toContain('qemu-system-x86_64 is not installed');
+    expect(message).toContain('apt-get install qemu-system-x86');
+    expect(state).toBe('crashed');
+  });
+
+  it('says how to fix a /dev/net/tun the QEMU user cannot open (machines without udev)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wb-tun-'));
+    const { message } = await startVmWithHelperIn(`mknod -m 0600 ${dir}/tun c 10 200 && mount --bind ${dir}/tun /dev/net/tun`);
+    expect(message).toContain('cannot open /dev/net/tun');
+    expect(message).toContain('chmod 0666 /dev/net/tun');
   });
 });
