@@ -11,6 +11,7 @@ import { labStore } from './store/lab-store.js';
 import { runtimeStore } from './store/runtime-store.js';
 import { useUi } from './store/ui-store.js';
 import { pickTransport } from './transport/pick-transport.js';
+import { installPacketViewer } from './packets/viewer-actions.js';
 
 async function boot(): Promise<void> {
   const root = createRoot(document.getElementById('root')!);
@@ -27,6 +28,7 @@ async function boot(): Promise<void> {
     );
     return;
   }
+  installPacketViewer(transport.api);
   const sync = startEngineSync(transport.api, { lab: labStore, runtime: runtimeStore, counters: counterHub });
   const actions = createLabActions({
     api: transport.api,

@@ -7,6 +7,7 @@ import { Inspector } from '../inspector/Inspector.js';
 import { Toolbar } from './Toolbar.js';
 import { ProblemsPanel } from './ProblemsPanel.js';
 import { Dialogs, Notices } from './Dialogs.js';
+import { PacketDock } from '../packets/PacketDock.js';
 
 export function App({ mode }: { mode: 'electron' | 'browser' }) {
   return (
@@ -19,6 +20,7 @@ export function App({ mode }: { mode: 'electron' | 'browser' }) {
           <Inspector />
         </div>
         <ProblemsPanel />
+        <PacketDock />
         <EdgeHoverCard />
         <EdgeMenu />
         <Dialogs />

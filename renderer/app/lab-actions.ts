@@ -12,6 +12,7 @@ import type { RuntimeState } from '../store/runtime-store.js';
 import type { ShellApi } from '../transport/shell-api.js';
 import type { StoreApi } from 'zustand/vanilla';
 import { clearRecovery, readRecovery } from './recovery.js';
+import { openNicViewer } from '../packets/viewer-actions.js';
 
 /** Asks the person something; browser mode uses in-page dialogs, tests can answer directly. */
 export interface Prompts {
@@ -194,12 +195,9 @@ export function createLabActions(deps: LabActionsDeps) {
       await attempt('Reset counters', () => api.nic.resetCounters(nic));
     },
 
+    /** Opens a packet viewer tab for the NIC; the person sets a capture filter and presses Start. */
     async capture(nic: NicRef): Promise<void> {
-      const info = await attempt(`Capture on ${nic.vm}–${nic.bridge}`, () => api.nic.capture(nic));
-      if (info) {
-        runtime.getState().addCapture(info);
-        notify('info', `capture ${info.captureId} started: ${info.title} (the packet viewer opens it)`);
-      }
+      openNicViewer(nic);
     },
 
     /** Impairments are document edits (undoable); a running lab gets them through lab.update. */

@@ -7,6 +7,7 @@ import { counterHub } from '../store/counter-hub.js';
 import { renameProblem } from '../store/edit-rules.js';
 import { useUi } from '../store/ui-store.js';
 import { Field } from './Field.js';
+import { openBridgeViewer } from '../packets/viewer-actions.js';
 
 export function BridgeInspector({ bridge, document }: { bridge: Bridge; document: LabDocument }) {
   const [, refresh] = useReducer((n: number) => n + 1, 0);
@@ -31,6 +32,9 @@ export function BridgeInspector({ bridge, document }: { bridge: Bridge; document
         <dt>Traffic (sum of NICs)</dt>
         <dd>{totals ? `↓${formatBitRate(totals.rxBps)} ↑${formatBitRate(totals.txBps)}` : '—'}</dd>
       </dl>
+      <button onClick={() => openBridgeViewer(bridge.name)} data-testid="bridge-capture">
+        Capture whole bridge…
+      </button>
       <h3>NICs on this bridge</h3>
       <ul className="wb-list">
         {nics.length === 0 && <li className="wb-muted">none yet</li>}

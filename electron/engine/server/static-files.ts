@@ -25,7 +25,7 @@ const CONTENT_TYPES: Record<string, string> = {
 /** `connect-src 'self'` covers ws:// to the same host and port in current Chromium and Firefox. */
 export const BROWSER_CSP = [
   "default-src 'self'",
-  "script-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
   "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data:",
   "connect-src 'self'",

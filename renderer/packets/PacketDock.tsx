@@ -1,0 +1,77 @@
+/**
+ * The dock under the canvas: one tab per packet viewer, plus "Open capture file…".
+ */
+import { useState } from 'react';
+import './packets.css';
+import type { FollowResult } from './core/viewer-types.js';
+import { FilterBar } from './FilterBar.js';
+import { PacketDetails } from './PacketDetails.js';
+import { PacketList } from './PacketList.js';
+import { usePackets, type ViewerTab } from './packets-store.js';
+import { ViewerControls } from './ViewerControls.js';
+import { closeViewer, openCaptureFile } from './viewer-actions.js';
+
+export function PacketDock() {
+  const tabs = usePackets((s) => s.tabs);
+  const active = usePackets((s) => s.active);
+  const activate = usePackets((s) => s.activate);
+  const tab = tabs.find((t) => t.id === active) ?? null;
+  return (
+    <section className={`wb-pdock${tabs.length ? '' : ' wb-pdock-empty'}`} data-testid="packet-dock">
+      <div className="wb-ptabs" role="tablist">
+        <b>Packets</b>
+        {tabs.map((t) => (
+          <span key={t.id} role="tab" aria-selected={t.id === active} className={`wb-ptab${t.id === active ? ' wb-ptab-on' : ''}`} onClick={() => activate(t.id)} data-testid="viewer-tab">
+            {t.status === 'running' ? '● ' : ''}
+            {t.title}
+            <button className="wb-pclose" title="close this viewer (stops its capture)" onClick={(e) => { e.stopPropagation(); void closeViewer(t.id); }}>
+              ×
+            </button>
+          </span>
+        ))}
+        <label className="wb-popen">
+          Open capture file…
+          <input type="file" accept=".pcap,.pcapng,.cap" hidden data-testid="open-capture-file" onChange={(e) => { const f = e.target.files?.[0]; if (f) void openCaptureFile(f); e.target.value = ''; }} />
+        </label>
+      </div>
+      {tab && <Viewer key={tab.id} tab={tab} />}
+    </section>
+  );
+}
+
+function Viewer({ tab }: { tab: ViewerTab }) {
+  const [follow, setFollow] = useState<FollowResult | null>(null);
+  return (
+    <div className="wb-pviewer" data-testid="packet-viewer">
+      <ViewerControls tab={tab} onFollow={setFollow} />
+      {tab.error && (
+        <div className="wb-perror" role="alert" data-testid="viewer-error">
+          {tab.error}
+        </div>
+      )}
+      <FilterBar tab={tab} />
+      <div className="wb-pbody">
+        <PacketList tab={tab} />
+        {follow ? <FollowPanel result={follow} onClose={() => setFollow(null)} /> : <PacketDetails tab={tab} />}
+      </div>
+    </div>
+  );
+}
+
+function FollowPanel({ result, onClose }: { result: FollowResult; onClose(): void }) {
+  const decoder = new TextDecoder('utf-8', { fatal: false });
+  return (
+    <div className="wb-pdetails wb-pfollow" data-testid="follow-panel">
+      <div>
+        {result.client} ⇄ {result.server} ({result.clientBytes} / {result.serverBytes} bytes) <button onClick={onClose}>Close</button>
+      </div>
+      <pre>
+        {result.payloads.map((p, i) => (
+          <span key={i} className={p.fromServer ? 'wb-pfollow-s' : 'wb-pfollow-c'}>
+            {decoder.decode(p.data).replace(/[^\n\t\x20-\x7e]/g, '.')}
+          </span>
+        ))}
+      </pre>
+    </div>
+  );
+}
