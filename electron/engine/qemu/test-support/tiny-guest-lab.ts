@@ -1,0 +1,139 @@
+/**
+ * Test fixture: real tiny guests under TCG in a throw-away network namespace, with plain `ip`
+ * commands (the helper is not under test here). Needs root. Everything it creates is
+ * removed by `cleanup()`, which tests call from `afterAll` so failures clean up too.
+ */
+import { execFile as execFileCb } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { qemuArgs, type QemuNicSpec, type QemuSpec } from '../../../../shared/qemu-spec.js';
+import { findTinyGuest } from '../tiny-guest.js';
+
+const execFile = promisify(execFileCb);
+const repoRoot = join(import.meta.dirname, '..', '..', '..', '..');
+
+export interface TestNic extends QemuNicSpec {
+  /** Guest interface name (`wb.nic=<ifname>,…`). */
+  ifname: string;
+  /** `10.0.0.1/24` or none. */
+  ip?: string;
+}
+
+export interface TestGuest {
+  name: string;
+  pid: number;
+  spec: QemuSpec;
+}
+
+export interface TestLab {
+  ns: string;
+  dir: string;
+  ip(...args: string[]): Promise<string>;
+  addBridge(name: string): Promise<void>;
+  addTap(name: string, bridge?: string): Promise<void>;
+  /** Boots a tiny guest; `append` replaces the kernel command line built from `nics`/`hosts`. */
+  boot(options: { name: string; nics: TestNic[]; hosts?: string[]; append?: string }): Promise<TestGuest>;
+  cleanup(): Promise<void>;
+}
+
+/** Builds the guest when missing (quick no-op when it is there). */
+export async function ensureTinyGuest(): Promise<void> {
+  await execFile('bash', [join(repoRoot, 'assets/guest/build.sh')], { timeout: 300_000 });
+}
+
+export async function createTestLab(): Promise<TestLab> {
+  const ns = `wb-${randomBytes(4).toString('hex')}`;
+  // Short and under /tmp: unix socket paths must stay below 108 bytes.
+  const dir = await mkdtemp('/tmp/wbt-');
+  const guests: TestGuest[] = [];
+  await execFile('ip', ['netns', 'add', ns]);
+
+  const ip = async (...args: string[]): Promise<string> => (await execFile('ip', ['-n', ns, ...args])).stdout;
+
+  return {
+    ns,
+    dir,
+    ip,
+    async addBridge(name) {
+      await ip('link', 'add', name, 'type', 'bridge');
+      await ip('link', 'set', name, 'up');
+    },
+    async addTap(name, bridge) {
+      await ip('tuntap', 'add', 'dev', name, 'mode', 'tap');
+      if (bridge) await ip('link', 'set', name, 'master', bridge);
+      await ip('link', 'set', name, 'up');
+    },
+    async boot({ name, nics, hosts = [], append: givenAppend }) {
+      const guest = findTinyGuest();
+      const append = givenAppend ?? [
+        'console=ttyS0',
+        'quiet',
+        'panic=-1',
+        `wb.host=${name}`,
+        ...nics.map((nic) => `wb.nic=${nic.ifname},${nic.mac},${nic.ip ?? '-'}`),
+        ...(hosts.length ? [`wb.hosts=${hosts.join(',')}`] : []),
+      ].join(' ');
+      const spec: QemuSpec = {
+        name,
+        accel: 'tcg',
+        cpus: 1,
+        memoryMiB: 128,
+        boot: { kind: 'kernel', kernel: guest.kernel, initrd: guest.initrd, append },
+        qmpSocket: join(dir, `${name}.qmp`),
+        serialSocket: join(dir, `${name}.serial`),
+        serialLog: join(dir, `${name}.log`),
+        pidFile: join(dir, `${name}.pid`),
+        nics: nics.map(({ netdevId, deviceId, tap, mac, linkUp }) => ({ netdevId, deviceId, tap, mac, linkUp })),
+      };
+      // -daemonize: returns once QEMU has opened its sockets and written the pid file.
+      await execFile('ip', ['netns', 'exec', ns, 'qemu-system-x86_64', ...qemuArgs(spec)], { timeout: 30_000 });
+      const pid = Number((await readFile(spec.pidFile, 'utf8')).trim());
+      const booted = { name, pid, spec };
+      guests.push(booted);
+      return booted;
+    },
+    async cleanup() {
+      for (const guest of guests) {
+        try {
+          process.kill(guest.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      for (const guest of guests) await waitForExit(guest.pid, 5_000).catch(() => {});
+      await execFile('ip', ['netns', 'del', ns]).catch(() => {});
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** True while `pid` runs; a zombie (exited, not yet reaped by init) counts as gone. */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+export async function waitForExit(pid: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (isAlive(pid)) {
+    if (Date.now() > deadline) throw new Error(`process ${pid} still running after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Polls `check` until it returns true or the deadline passes. */
+export async function eventually(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
