@@ -30,6 +30,7 @@ import { VmNode } from './VmNode.js';
 import { BridgeNode } from './BridgeNode.js';
 import { NicEdge } from './NicEdge.js';
 import { PALETTE_MIME } from './Palette.js';
+import { setEdgeLabelsVisible } from './level-of-detail.js';
 
 const nodeTypes = { vm: VmNode, bridge: BridgeNode };
 const edgeTypes = { nic: NicEdge };
@@ -64,6 +65,13 @@ export function Canvas() {
     setNodes((prev) => (document ? syncNodes(prev, document, problemIndex, selectedSet) : []));
     setEdges((prev) => (document ? syncEdges(prev, document, problemIndex, selectedSet) : []));
   }, [document, problemIndex, selectedSet]);
+
+  useEffect(() => setEdgeLabelsVisible(!zoomedOut), [zoomedOut]);
+
+  // Benchmarks and e2e place the viewport exactly (only when the page was opened with testHooks=1).
+  useEffect(() => {
+    if (window.__wirebenchTest) window.__wirebenchTest.setViewport = (viewport) => void flow.setViewport(viewport);
+  }, [flow]);
 
   useEffect(() => {
     if (fitViewRequest > 0) void flow.fitView({ padding: 0.15, duration: 200 });

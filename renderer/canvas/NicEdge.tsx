@@ -1,20 +1,28 @@
 import { memo, useEffect, useRef } from 'react';
-import { getStraightPath, type EdgeProps } from '@xyflow/react';
+import { EdgeLabelRenderer, getStraightPath, type EdgeProps } from '@xyflow/react';
 import { formatBitRate, formatPacketRate } from '../../shared/format.js';
 import { counterHub } from '../store/counter-hub.js';
 import { edgeLook, IDLE_COLOUR } from './edge-look.js';
+import { edgeLabelsVisible, onLevelOfDetailChange } from './level-of-detail.js';
 import type { NicFlowEdge } from './flow-model.js';
+
+/** Zoomed out, strokes follow every 4th tick (1 Hz at 4 Hz ticks): an overview does not need more, and repainting 1,000 cables costs a frame. */
+const LOW_DETAIL_EVERY = 4;
 
 /**
  * One NIC's cable. Live counters never pass through React: the edge subscribes to its own key
- * in the counter hub and writes the label text and stroke straight into its SVG elements, so a
- * tick costs a few DOM writes per visible edge and no render (see platform-facts: 150 ms → 17 ms).
+ * in the counter hub and writes the label text and stroke straight into the DOM through refs,
+ * touching only what changed, so a tick costs a few DOM writes per visible edge and no render
+ * (see platform-facts: re-rendering edges through React state costs 150 ms frames).
+ *
+ * The label is HTML (EdgeLabelRenderer) in a fixed-size box with `contain: strict`: changing
+ * its text re-lays out that box alone, where SVG <text> re-lays out the shared edges <svg>.
  */
 export const NicEdge = memo(function NicEdge({ id, sourceX, sourceY, targetX, targetY, data, selected }: EdgeProps<NicFlowEdge>) {
   const pathRef = useRef<SVGPathElement>(null);
-  const rateRef = useRef<SVGTSpanElement>(null);
-  const packetRef = useRef<SVGTSpanElement>(null);
-  const groupRef = useRef<SVGGElement>(null);
+  const rateRef = useRef<HTMLSpanElement>(null);
+  const packetRef = useRef<HTMLSpanElement>(null);
+  const labelRef = useRef<HTMLDivElement>(null);
   const nic = data!.nic;
   const capacity = data!.capacityBps;
   const down = nic.link === 'down';
@@ -24,47 +32,64 @@ export const NicEdge = memo(function NicEdge({ id, sourceX, sourceY, targetX, ta
   const labelY = sourceY + (targetY - sourceY) * 0.4;
 
   useEffect(() => {
-    const update = () => {
+    // Last values written, so an unchanged tick touches no DOM at all (no style recalc, no paint).
+    const written = { rate: '', packets: '', stroke: '', width: '', errors: false };
+    const setText = (el: HTMLSpanElement, key: 'rate' | 'packets', text: string) => {
+      if (written[key] !== text) el.textContent = written[key] = text;
+    };
+    const update = (force: boolean) => {
       const live = counterHub.nic(nic.vm, nic.bridge);
       const path = pathRef.current;
-      if (!path || !rateRef.current || !packetRef.current || !groupRef.current) return;
-      if (!live) {
-        rateRef.current.textContent = '';
-        packetRef.current.textContent = '';
-        path.style.stroke = down ? '' : IDLE_COLOUR;
-        path.style.strokeWidth = '2';
-        groupRef.current.classList.remove('has-counter-errors');
-        return;
+      const labels = edgeLabelsVisible();
+      if (!force && !labels && counterHub.seq % LOW_DETAIL_EVERY !== 0) return;
+      const rates = live?.rates;
+      if (rateRef.current && packetRef.current) {
+        setText(rateRef.current, 'rate', rates && labels ? `↓${formatBitRate(rates.rx_bps)} ↑${formatBitRate(rates.tx_bps)}` : '');
+        setText(packetRef.current, 'packets', rates && labels ? `${formatPacketRate(rates.rx_pps)} / ${formatPacketRate(rates.tx_pps)}` : '');
       }
-      const { rx_bps, tx_bps, rx_pps, tx_pps } = live.rates;
-      rateRef.current.textContent = `↓${formatBitRate(rx_bps)} ↑${formatBitRate(tx_bps)}`;
-      packetRef.current.textContent = `${formatPacketRate(rx_pps)} / ${formatPacketRate(tx_pps)}`;
-      const look = edgeLook(rx_bps, tx_bps, capacity);
+      if (!path) return;
+      const look = rates ? edgeLook(rates.rx_bps, rates.tx_bps, capacity) : { colour: IDLE_COLOUR, width: 2 };
       // A pulled cable keeps its dashed red look from CSS whatever the counters say.
-      path.style.stroke = down ? '' : look.colour;
-      path.style.strokeWidth = String(look.width);
-      groupRef.current.classList.toggle('has-counter-errors', live.counters.errors > 0);
+      const stroke = down ? '' : look.colour;
+      const width = String(look.width);
+      if (stroke !== written.stroke) path.style.stroke = written.stroke = stroke;
+      if (width !== written.width) path.style.strokeWidth = written.width = width;
+      const errors = (live?.counters.errors ?? 0) > 0;
+      if (errors !== written.errors) {
+        written.errors = errors;
+        path.classList.toggle('has-counter-errors', errors);
+        labelRef.current?.classList.toggle('has-counter-errors', errors);
+      }
     };
-    update();
-    return counterHub.subscribeNic(nic.vm, nic.bridge, update);
+    update(true);
+    const offCounters = counterHub.subscribeNic(nic.vm, nic.bridge, () => update(false));
+    const offDetail = onLevelOfDetailChange(() => update(true));
+    return () => {
+      offCounters();
+      offDetail();
+    };
   }, [nic.vm, nic.bridge, capacity, down]);
 
   const classes = ['wb-nic', down ? 'link-down' : 'link-up', selected ? 'selected' : '', data!.problems ? `has-${data!.problems.severity}` : ''].join(' ');
   return (
-    <g className={classes} ref={groupRef} data-testid={`edge-${id}`} data-link={nic.link}>
-      {data!.problems && <title>{data!.problems.text}</title>}
-      <path ref={pathRef} className="wb-nic-path" d={path} fill="none" />
-      {/* A wide transparent twin makes a 2 px cable easy to click and hover. */}
-      <path className="react-flow__edge-interaction wb-nic-hit" d={path} fill="none" strokeOpacity={0} strokeWidth={18} data-testid={`hit-${id}`} />
-      <text className="wb-edge-label" x={labelX} y={labelY} textAnchor="middle">
-        <tspan ref={rateRef} x={labelX} dy="-0.3em" data-testid={`rate-${id}`} />
-        <tspan ref={packetRef} x={labelX} dy="1.2em" className="wb-edge-pps" />
-      </text>
-      {down && (
-        <text className="wb-edge-unplugged" x={labelX} y={labelY - 18} textAnchor="middle">
-          unplugged
-        </text>
-      )}
-    </g>
+    <>
+      <g className={classes} data-testid={`edge-${id}`} data-link={nic.link}>
+        {data!.problems && <title>{data!.problems.text}</title>}
+        <path ref={pathRef} className="wb-nic-path" d={path} fill="none" />
+        {/* A wide transparent twin makes a 2 px cable easy to click and hover. */}
+        <path className="react-flow__edge-interaction wb-nic-hit" d={path} fill="none" strokeOpacity={0} strokeWidth={18} data-testid={`hit-${id}`} />
+      </g>
+      <EdgeLabelRenderer>
+        <div
+          ref={labelRef}
+          className={`wb-edge-label ${down ? 'link-down' : ''}`}
+          style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)` }}
+        >
+          {down && <span className="wb-edge-unplugged">unplugged</span>}
+          <span ref={rateRef} data-testid={`rate-${id}`} />
+          <span ref={packetRef} className="wb-edge-pps" />
+        </div>
+      </EdgeLabelRenderer>
+    </>
   );
 });

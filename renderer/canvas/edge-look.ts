@@ -12,7 +12,8 @@ export function edgeLook(rxBps: number, txBps: number, capacityBps: number | nul
   const u = utilisation(Math.max(rxBps, txBps), capacityBps);
   if (u === 0) return { width: 2, colour: IDLE_COLOUR };
   // sqrt keeps small but real traffic (a ping) visibly thicker than an idle cable.
-  const width = 2.5 + 6 * Math.sqrt(u);
-  const hue = Math.round(140 - 140 * Math.min(1, u * 1.25));
+  // Quantised (half pixels, 10° of hue) so small rate changes leave the DOM untouched.
+  const width = Math.round((2.5 + 6 * Math.sqrt(u)) * 2) / 2;
+  const hue = Math.round((140 - 140 * Math.min(1, u * 1.25)) / 10) * 10;
   return { width, colour: `hsl(${hue} 70% 40%)` };
 }

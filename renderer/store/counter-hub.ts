@@ -37,14 +37,32 @@ export const nicKey = (vm: string, bridge: string) => `${vm}\u0000${bridge}`;
 
 type Listener = () => void;
 
+/**
+ * How notifications reach subscribers. `sync`: at once (tests, Node). `frame`: all together in
+ * the next animation frame, so ticks that arrive between two frames coalesce and every DOM
+ * write of a tick lands in one style/layout/paint pass. (Spreading a tick over several frames
+ * was measured and is worse: each frame then repaints the whole edge layer.)
+ */
+export type Delivery = { kind: 'sync' } | { kind: 'frame'; requestFrame: (run: () => void) => void };
+
 export class CounterHub {
   private readonly nics = new Map<string, NicLive>();
   private readonly bridges = new Map<string, BridgeTotals>();
+  /** NIC keys per bridge, so a bridge's totals cost O(its NICs), not O(all NICs). */
+  private readonly bridgeNics = new Map<string, Set<string>>();
   private readonly listeners = new Map<string, Set<Listener>>();
   private readonly tickListeners = new Set<Listener>();
+  /** Keys whose subscribers have not heard of the latest values yet, oldest first. */
+  private readonly pending = new Set<string>();
+  private frameRequested = false;
+  /** Ticks received so far; views that update less often than every tick key off it. */
+  seq = 0;
+
+  constructor(private readonly delivery: Delivery = { kind: 'sync' }) {}
 
   /** Folds one `counters.tick` event in and notifies only the NICs and bridges it names. */
   ingest(at: number, nics: readonly CountersTickNic[]): void {
+    this.seq += 1;
     const touchedBridges = new Set<string>();
     for (const tick of nics) {
       const key = nicKey(tick.vm, tick.bridge);
@@ -53,12 +71,37 @@ export class CounterHub {
       history.push({ at, rxBps: tick.rates.rx_bps, txBps: tick.rates.tx_bps });
       if (history.length > HISTORY_SAMPLES) history.splice(0, history.length - HISTORY_SAMPLES);
       this.nics.set(key, { counters: tick.counters, rates: tick.rates, at, history });
+      if (!previous) {
+        let keys = this.bridgeNics.get(tick.bridge);
+        if (!keys) this.bridgeNics.set(tick.bridge, (keys = new Set()));
+        keys.add(key);
+      }
       touchedBridges.add(tick.bridge);
     }
     for (const bridge of touchedBridges) this.bridges.set(bridge, this.sumBridge(bridge));
-    for (const tick of nics) this.notify(nicKey(tick.vm, tick.bridge));
-    for (const bridge of touchedBridges) this.notify(`bridge:${bridge}`);
+    for (const tick of nics) this.pending.add(nicKey(tick.vm, tick.bridge));
+    for (const bridge of touchedBridges) this.pending.add(`bridge:${bridge}`);
+    this.deliver();
     for (const listener of this.tickListeners) listener();
+  }
+
+  private deliver(): void {
+    if (this.delivery.kind === 'sync') {
+      this.flush();
+      return;
+    }
+    if (this.frameRequested) return;
+    this.frameRequested = true;
+    this.delivery.requestFrame(() => {
+      this.frameRequested = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    const keys = [...this.pending];
+    this.pending.clear();
+    for (const key of keys) this.notify(key);
   }
 
   nic(vm: string, bridge: string): NicLive | undefined {
@@ -89,15 +132,17 @@ export class CounterHub {
     const bridges = [...this.bridges.keys()];
     this.nics.clear();
     this.bridges.clear();
+    this.bridgeNics.clear();
+    this.pending.clear();
     for (const key of keys) this.notify(key);
     for (const bridge of bridges) this.notify(`bridge:${bridge}`);
   }
 
   private sumBridge(bridge: string): BridgeTotals {
     const totals: BridgeTotals = { rxBps: 0, txBps: 0, rxPps: 0, txPps: 0, errors: 0, nics: 0 };
-    const suffix = `\u0000${bridge}`;
-    for (const [key, live] of this.nics) {
-      if (!key.endsWith(suffix)) continue;
+    for (const key of this.bridgeNics.get(bridge) ?? []) {
+      const live = this.nics.get(key);
+      if (!live) continue;
       totals.rxBps += live.rates.rx_bps;
       totals.txBps += live.rates.tx_bps;
       totals.rxPps += live.rates.rx_pps;
@@ -124,4 +169,6 @@ export class CounterHub {
   }
 }
 
-export const counterHub = new CounterHub();
+export const counterHub = new CounterHub(
+  typeof requestAnimationFrame === 'function' ? { kind: 'frame', requestFrame: (run) => requestAnimationFrame(() => run()) } : { kind: 'sync' },
+);

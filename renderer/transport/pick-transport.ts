@@ -11,7 +11,7 @@ declare global {
     wirebench?: LabApi;
     wirebenchShell?: ShellApi;
     /** Test-only hooks (bench, e2e), present when the page URL has `testHooks=1`. */
-    __wirebenchTest?: { injectEvent(event: LabEvent): void };
+    __wirebenchTest?: { injectEvent(event: LabEvent): void; setViewport?(viewport: { x: number; y: number; zoom: number }): void };
   }
 }
 

@@ -2,7 +2,7 @@
  * Browser-mode transport: the contract over the engine's WebSocket (`/api`). Sends the token
  * first, then numbered requests; every server message is parsed before use.
  */
-import { createLabApi, labEventSchema, WirebenchError, type Channel, type CommandParams, type CommandResult, type LabApi, type LabEvent } from '../../shared/api.js';
+import { createLabApi, WirebenchError, type Channel, type CommandParams, type CommandResult, type LabApi, type LabEvent } from '../../shared/api.js';
 import { serverMessageSchema } from '../../electron/engine/server/ws-protocol.js';
 import { unwrapReply } from './unwrap-reply.js';
 
@@ -72,8 +72,8 @@ export function connectWebSocket(url: string, token: string): Promise<WsConnecti
         });
         for (const listener of statusListeners) listener({ state: 'open' });
       } else if ('event' in data) {
-        const event = labEventSchema.parse(data.event);
-        for (const listener of eventListeners) listener(event);
+        // Already checked against labEventSchema as part of serverMessageSchema above.
+        for (const listener of eventListeners) listener(data.event);
       } else if (data.id !== null) {
         const call = pending.get(data.id);
         if (!call) return;
