@@ -48,8 +48,8 @@ describe('assets/guest/build.sh', () => {
 
     const second = await runBuild([]);
     expect(second.code).toBe(0);
+    // Idempotence is the message plus untouched files (how fast it is belongs in a benchmark).
     expect(second.stdout).toMatch(/up to date/);
-    expect(second.ms).toBeLessThan(2000);
     expect(await snapshot()).toEqual(before);
 
     for (const file of files) expect((await stat(file)).mode & 0o444).toBe(0o444); // QEMU may run as nobody
