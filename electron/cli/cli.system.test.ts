@@ -63,4 +63,24 @@ describe('wirebench CLI', () => {
       expect(namespaces()).not.toContain(ns);
     });
   });
+
+  it('refuses a namespace it did not create (an exported script\'s) and says what to do', () => {
+    const lab = twoVmLab();
+    const ns = namespaceName(lab);
+    const file = join(dir, 'foreign.lab.json');
+    writeFileSync(file, serializeLab(lab));
+    execFileSync('ip', ['netns', 'add', ns]);
+    try {
+      const up = run('up', '--network-only', file);
+      expect(up.status).toBe(1);
+      expect(up.stderr).toContain(`namespace ${ns} already exists and was not created by Wirebench`);
+      expect(up.stderr).toContain('what to do: if an exported script started this lab, stop it with');
+      const down = run('down', file);
+      expect(down.status).toBe(1);
+      expect(down.stderr).toContain(`remove it with "ip netns del ${ns}"`);
+      expect(namespaces()).toContain(ns);
+    } finally {
+      execFileSync('ip', ['netns', 'del', ns]);
+    }
+  });
 });

@@ -67,6 +67,8 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     }
     process.stderr.write(`wirebench ${name}: ${(err as Error).message}\n`);
+    const hint = (err as { hint?: unknown }).hint;
+    if (typeof hint === 'string' && hint) process.stderr.write(`  what to do: ${hint}\n`);
     return 1;
   }
 }

@@ -6,7 +6,7 @@
  * one: pulling a cable on a stopped lab just records `link: "down"`; on a running VM it also
  * detaches the TAP from its bridge and tells QEMU `set_link` so the guest sees carrier loss.
  */
-import { chownSync, mkdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import type { CaptureInfo, LabStatus, NicCounters, NicInfo, NicRef, VmStatus } from '../../../shared/api.js';
 import { WirebenchError } from '../../../shared/api.js';
@@ -124,6 +124,10 @@ export class LabRuntime {
     }
     rmSync(await this.labDir(), { recursive: true, force: true });
     this.networkUp = false;
+    if (existsSync(`/run/netns/${this.namespace}`)) {
+      // Not ours (an exported script's, say): the helper will not touch it, so say so.
+      throw new WirebenchError('not-owned', `lab down: namespace ${this.namespace} still exists but was not created by Wirebench's helper`, `if an exported script started this lab, stop it with "<lab>.sh down"; otherwise remove it with "ip netns del ${this.namespace}"`);
+    }
     this.poller.clear();
     this.slots.clear();
     return this.status();

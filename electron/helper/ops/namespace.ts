@@ -30,7 +30,7 @@ export async function createNamespace(ctx: HelperContext, ns: string): Promise<{
   }
   try {
     if (namespaceExists(ns)) {
-      throw new HelperFailure('exists', `namespace ${ns} already exists and was not created by Wirebench`, 'leave it alone: use another lab id (the namespace name comes from it)');
+      throw new HelperFailure('exists', `namespace ${ns} already exists and was not created by Wirebench`, `if an exported script started this lab, stop it with "<lab>.sh down"; if it is left over, remove it with "ip netns del ${ns}"; or give the lab another id (the namespace name comes from it)`);
     }
     const added = await run('ip', ['netns', 'add', ns]);
     if (added.code !== 0) throw commandFailure(`could not create namespace ${ns}`, added);
