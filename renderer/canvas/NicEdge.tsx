@@ -2,7 +2,7 @@ import { memo, useEffect, useRef } from 'react';
 import { EdgeLabelRenderer, getStraightPath, type EdgeProps } from '@xyflow/react';
 import { formatBitRate, formatPacketRate } from '../../shared/format.js';
 import { counterHub } from '../store/counter-hub.js';
-import { edgeLook, IDLE_COLOUR } from './edge-look.js';
+import { edgeColour, IDLE_COLOUR } from './edge-look.js';
 import { edgeLabelsVisible, onLevelOfDetailChange } from './level-of-detail.js';
 import type { NicFlowEdge } from './flow-model.js';
 
@@ -21,7 +21,6 @@ const LOW_DETAIL_EVERY = 4;
 export const NicEdge = memo(function NicEdge({ id, sourceX, sourceY, targetX, targetY, data, selected }: EdgeProps<NicFlowEdge>) {
   const pathRef = useRef<SVGPathElement>(null);
   const rateRef = useRef<HTMLSpanElement>(null);
-  const packetRef = useRef<HTMLSpanElement>(null);
   const labelRef = useRef<HTMLDivElement>(null);
   const nic = data!.nic;
   const capacity = data!.capacityBps;
@@ -33,27 +32,21 @@ export const NicEdge = memo(function NicEdge({ id, sourceX, sourceY, targetX, ta
 
   useEffect(() => {
     // Last values written, so an unchanged tick touches no DOM at all (no style recalc, no paint).
-    const written = { rate: '', packets: '', stroke: '', width: '', errors: false };
-    const setText = (el: HTMLSpanElement, key: 'rate' | 'packets', text: string) => {
-      if (written[key] !== text) el.textContent = written[key] = text;
-    };
+    const written = { text: '', stroke: '', errors: false };
     const update = (force: boolean) => {
       const live = counterHub.nic(nic.vm, nic.bridge);
       const path = pathRef.current;
       const labels = edgeLabelsVisible();
       if (!force && !labels && counterHub.seq % LOW_DETAIL_EVERY !== 0) return;
       const rates = live?.rates;
-      if (rateRef.current && packetRef.current) {
-        setText(rateRef.current, 'rate', rates && labels ? `↓${formatBitRate(rates.rx_bps)} ↑${formatBitRate(rates.tx_bps)}` : '');
-        setText(packetRef.current, 'packets', rates && labels ? `${formatPacketRate(rates.rx_pps)} / ${formatPacketRate(rates.tx_pps)}` : '');
-      }
+      // One text node for both lines (white-space: pre): one write, one text layout per tick.
+      const text = rates && labels ? `↓${formatBitRate(rates.rx_bps)} ↑${formatBitRate(rates.tx_bps)}\n${formatPacketRate(rates.rx_pps)} / ${formatPacketRate(rates.tx_pps)}` : '';
+      if (rateRef.current && text !== written.text) rateRef.current.textContent = written.text = text;
       if (!path) return;
-      const look = rates ? edgeLook(rates.rx_bps, rates.tx_bps, capacity) : { colour: IDLE_COLOUR, width: 2 };
-      // A pulled cable keeps its dashed red look from CSS whatever the counters say.
-      const stroke = down ? '' : look.colour;
-      const width = String(look.width);
+      // Utilisation shows as colour only: a stroke-width change re-lays out the edges' <svg>
+      // (measured ~6 ms per tick for 370 cables), a colour change only restyles and repaints.
+      const stroke = down ? '' : rates ? edgeColour(rates.rx_bps, rates.tx_bps, capacity) : IDLE_COLOUR;
       if (stroke !== written.stroke) path.style.stroke = written.stroke = stroke;
-      if (width !== written.width) path.style.strokeWidth = written.width = width;
       const errors = (live?.counters.errors ?? 0) > 0;
       if (errors !== written.errors) {
         written.errors = errors;
@@ -86,8 +79,7 @@ export const NicEdge = memo(function NicEdge({ id, sourceX, sourceY, targetX, ta
           style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)` }}
         >
           {down && <span className="wb-edge-unplugged">unplugged</span>}
-          <span ref={rateRef} data-testid={`rate-${id}`} />
-          <span ref={packetRef} className="wb-edge-pps" />
+          <span ref={rateRef} className="wb-edge-rates" data-testid={`rate-${id}`} />
         </div>
       </EdgeLabelRenderer>
     </>
