@@ -33,10 +33,14 @@ export function secureWebPreferences(preloadPath: string): WebPreferences {
   };
 }
 
+/** See DISSECT_WORKER_CSP in the browser-mode server: Emscripten's embind needs `new Function` in the packet worker only. */
+const DISSECT_WORKER_CSP = CONTENT_SECURITY_POLICY.replace("'wasm-unsafe-eval'", "'wasm-unsafe-eval' 'unsafe-eval'");
+const isDissectWorker = (url: string): boolean => /\/assets\/dissect\.worker-[\w-]+\.js(?:[?#]|$)/.test(url ?? '');
+
 /** Sends the CSP as a response header for every page the session loads (file:// included). */
 export function installContentSecurityPolicy(session: Session): void {
   session.webRequest.onHeadersReceived((details, callback) => {
-    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [isDissectWorker(details.url) ? DISSECT_WORKER_CSP : CONTENT_SECURITY_POLICY] } });
   });
   // The app needs no camera, notifications, geolocation…: refuse every request and check.
   session.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));

@@ -35,6 +35,14 @@ export const BROWSER_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+/**
+ * The packet-dissection worker runs Wireshark compiled by Emscripten, whose embind glue builds
+ * functions with `new Function`; only that worker script (no DOM, talks to the page by
+ * postMessage only) gets 'unsafe-eval'. The page itself keeps the strict policy.
+ */
+export const DISSECT_WORKER_CSP = BROWSER_CSP.replace("'wasm-unsafe-eval'", "'wasm-unsafe-eval' 'unsafe-eval'");
+export const isDissectWorker = (path: string): boolean => /\/assets\/dissect\.worker-[\w-]+\.js$/.test(path);
+
 export function createStaticHandler(root: string) {
   const base = normalize(root.endsWith(sep) ? root : root + sep);
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -58,7 +66,7 @@ export function createStaticHandler(root: string) {
       res.writeHead(200, {
         'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
         'content-length': info.size,
-        'content-security-policy': BROWSER_CSP,
+        'content-security-policy': isDissectWorker(pathname) ? DISSECT_WORKER_CSP : BROWSER_CSP,
         'x-content-type-options': 'nosniff',
         'referrer-policy': 'no-referrer',
         // The page URL carries the session token; never let a cache keep the page.

@@ -128,8 +128,13 @@ export class DissectorHost {
   }
 
   close(id: string): void {
-    this.captures.get(id)?.dissector?.dispose();
+    const capture = this.captures.get(id);
     this.captures.delete(id);
+    try {
+      capture?.dissector?.dispose();
+    } catch {
+      // Freeing wasm sessions must never block opening a new capture; the memory is lost at worst.
+    }
   }
 
   private require(id: string): LiveCapture {
