@@ -89,9 +89,11 @@ export class CaptureDissector {
   dissectPending(budgetMs = Infinity, order: 'newest' | 'oldest' = 'oldest'): number {
     const started = performance.now();
     const list = order === 'newest' ? [...this.segments].reverse() : this.segments;
+    // At least one segment per call, so a zero budget still makes progress (first rows of a file).
     for (const segment of list) {
-      if (performance.now() - started >= budgetMs) break;
       if (segment.dissectedCount < segment.records.length) this.dissect(segment);
+      else continue;
+      if (performance.now() - started >= budgetMs) break;
     }
     return this.pendingCount();
   }

@@ -56,6 +56,12 @@ export class PcapStreamReader {
   private little = true;
   private pending: Uint8Array = new Uint8Array(0);
 
+  /**
+   * `copy` (live streams): each record gets its own bytes so it does not pin the whole chunk it
+   * arrived in. Whole files pass false: the file stays in memory anyway and views are free.
+   */
+  constructor(private readonly copy = true) {}
+
   push(chunk: Uint8Array): PcapRecord[] {
     const bytes = this.pending.length ? concat(this.pending, chunk) : chunk;
     let offset = 0;
@@ -79,8 +85,7 @@ export class PcapStreamReader {
         tsFrac: view.getUint32(offset + 4, this.little),
         tsUnits,
         origLen: view.getUint32(offset + 12, this.little),
-        // slice, not subarray: the record must not pin the whole chunk it arrived in.
-        data: bytes.slice(offset + RECORD_HEADER_LEN, offset + RECORD_HEADER_LEN + inclLen),
+        data: this.copy ? bytes.slice(offset + RECORD_HEADER_LEN, offset + RECORD_HEADER_LEN + inclLen) : bytes.subarray(offset + RECORD_HEADER_LEN, offset + RECORD_HEADER_LEN + inclLen),
       });
       offset += RECORD_HEADER_LEN + inclLen;
     }
@@ -123,7 +128,7 @@ export function parseCaptureFile(bytes: Uint8Array): ParsedCaptureFile {
   if (!kind) throw new PcapFormatError('this is not a pcap or pcapng file (unknown magic number)');
   if (kind === 'pcapng') return parsePcapng(bytes);
   if (bytes.length < PCAP_HEADER_LEN) throw new PcapFormatError(`the pcap file header is cut short (${bytes.length} of 24 bytes)`);
-  const reader = new PcapStreamReader();
+  const reader = new PcapStreamReader(false);
   const records = reader.push(bytes);
   if (reader.leftover > 0) {
     throw new PcapFormatError(`the file is truncated: the last packet (after ${records.length} complete ones) is missing ${reader.leftover > 0 ? 'some of its' : ''} bytes`);
@@ -163,7 +168,7 @@ function parsePcapng(bytes: Uint8Array): ParsedCaptureFile {
         tsFrac: ts % iface.tsUnits,
         tsUnits: iface.tsUnits,
         origLen: view.getUint32(body + 16, little),
-        data: bytes.slice(body + 20, body + 20 + capLen),
+        data: bytes.subarray(body + 20, body + 20 + capLen),
       });
     } else if (type === 3) {
       const iface = interfaces[0];

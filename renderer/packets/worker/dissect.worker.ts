@@ -33,7 +33,9 @@ scope.onmessage = (event: MessageEvent<WorkerRequest>) => {
     handleStatus: () => undefined,
   });
   if (!lib.init()) throw new Error('wiregasm failed to register its dissectors');
-  dispatch = new WorkerDispatch(new DissectorHost(lib), post);
+  const host = new DissectorHost(lib);
+  host.warmUp();
+  dispatch = new WorkerDispatch(host, post);
   post({ kind: 'ready' });
   for (const request of queue.splice(0)) dispatch.handle(request);
 })().catch((err: unknown) => {

@@ -1,9 +1,9 @@
 /**
- * Synthetic Ethernet/IPv4/UDP packets for the dissection bench (and quick tests): varied ports
+ * Synthetic Ethernet/IPv4/UDP packets for the dissection bench and the worker's warm-up: varied ports
  * and sizes so Wireshark's heuristics and colouring rules have something to do, with real
  * IPv4 header checksums so no "bad checksum" expert info skews the work.
  */
-import type { PcapRecord } from '../../renderer/packets/core/pcap-format.js';
+import type { PcapRecord } from './pcap-format.js';
 
 export function udpRecords(count: number, startSec = 1_700_000_000): PcapRecord[] {
   const records: PcapRecord[] = [];
