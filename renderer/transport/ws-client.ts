@@ -1,10 +1,12 @@
 /**
  * Browser-mode transport: the contract over the engine's WebSocket (`/api`). Sends the token
- * first, then numbered requests; every server message is parsed before use.
+ * first, then numbered requests. The socket lives in a worker (ws-worker.ts) that parses every
+ * server message with the contract's schemas before the page sees it; replies are unwrapped
+ * against their command's result schema here.
  */
 import { createLabApi, WirebenchError, type Channel, type CommandParams, type CommandResult, type LabApi, type LabEvent } from '../../shared/api.js';
-import { serverMessageSchema } from '../../electron/engine/server/ws-protocol.js';
 import { unwrapReply } from './unwrap-reply.js';
+import type { FromWorker, ToWorker } from './ws-worker-protocol.js';
 
 export type ConnectionStatus = { state: 'open' } | { state: 'closed'; reason: string };
 
@@ -24,22 +26,23 @@ function describeClose(code: number, reason: string): string {
 
 export function connectWebSocket(url: string, token: string): Promise<WsConnection> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url);
+    const worker = new Worker(new URL('./ws-worker.ts', import.meta.url), { type: 'module', name: 'wirebench-socket' });
+    const toWorker = (message: ToWorker) => worker.postMessage(message);
     const pending = new Map<number, { channel: Channel; resolve: (value: unknown) => void; reject: (err: Error) => void }>();
     const eventListeners = new Set<(event: LabEvent) => void>();
     const statusListeners = new Set<(status: ConnectionStatus) => void>();
     let nextId = 1;
-    let welcomed = false;
+    let open = false;
 
     const invoke = <C extends Channel>(channel: C, params: CommandParams<C>): Promise<CommandResult<C>> =>
       new Promise((resolveCall, rejectCall) => {
-        if (socket.readyState !== WebSocket.OPEN) {
+        if (!open) {
           rejectCall(new WirebenchError('disconnected', `${channel}: not connected to the engine`, 'reload the page; if that fails, restart "wirebench serve"'));
           return;
         }
         const id = nextId++;
         pending.set(id, { channel, resolve: resolveCall as (value: unknown) => void, reject: rejectCall });
-        socket.send(JSON.stringify({ id, channel, params }));
+        toWorker({ kind: 'send', text: JSON.stringify({ id, channel, params }) });
       });
 
     const onEvent: LabApi['onEvent'] = (listener) => {
@@ -47,52 +50,57 @@ export function connectWebSocket(url: string, token: string): Promise<WsConnecti
       return () => eventListeners.delete(listener);
     };
 
-    socket.addEventListener('open', () => socket.send(JSON.stringify({ type: 'hello', token })));
-    socket.addEventListener('message', (message) => {
-      let parsed;
-      try {
-        parsed = serverMessageSchema.safeParse(JSON.parse(String(message.data)));
-      } catch {
-        return;
-      }
-      if (!parsed.success) {
-        console.warn('wirebench: ignored an unreadable message from the engine', parsed.error.issues[0]);
-        return;
-      }
-      const data = parsed.data;
-      if ('type' in data) {
-        welcomed = true;
-        resolve({
-          api: createLabApi(invoke, onEvent),
-          onStatus: (listener) => {
-            statusListeners.add(listener);
-            return () => statusListeners.delete(listener);
-          },
-          close: () => socket.close(1000, 'page closed'),
-        });
-        for (const listener of statusListeners) listener({ state: 'open' });
-      } else if ('event' in data) {
-        // Already checked against labEventSchema as part of serverMessageSchema above.
-        for (const listener of eventListeners) listener(data.event);
-      } else if (data.id !== null) {
-        const call = pending.get(data.id);
-        if (!call) return;
-        pending.delete(data.id);
-        try {
-          call.resolve(unwrapReply(call.channel, data.reply));
-        } catch (err) {
-          call.reject(err as Error);
-        }
-      } else if (!data.reply.ok) {
-        console.warn(`wirebench: the engine refused a message: ${data.reply.error.message}`);
-      }
-    });
-    socket.addEventListener('close', (event) => {
-      const reason = describeClose(event.code, event.reason);
-      for (const call of pending.values()) call.reject(new WirebenchError('disconnected', `${call.channel}: ${reason}`));
-      pending.clear();
-      if (!welcomed) reject(new WirebenchError('refused', reason));
+    worker.onerror = (e) => {
+      e.preventDefault();
+      const reason = `the connection worker failed: ${e.message || 'could not load'}; reload the page`;
+      if (!open) reject(new WirebenchError('refused', reason));
       for (const listener of statusListeners) listener({ state: 'closed', reason });
-    });
+    };
+    worker.onmessage = (e: MessageEvent<FromWorker>) => {
+      const message = e.data;
+      switch (message.kind) {
+        case 'welcome':
+          open = true;
+          resolve({
+            api: createLabApi(invoke, onEvent),
+            onStatus: (listener) => {
+              statusListeners.add(listener);
+              return () => statusListeners.delete(listener);
+            },
+            close: () => toWorker({ kind: 'close' }),
+          });
+          for (const listener of statusListeners) listener({ state: 'open' });
+          break;
+        case 'event':
+          for (const listener of eventListeners) listener(message.event);
+          break;
+        case 'reply': {
+          const call = pending.get(message.id);
+          if (!call) return;
+          pending.delete(message.id);
+          try {
+            call.resolve(unwrapReply(call.channel, message.reply));
+          } catch (err) {
+            call.reject(err as Error);
+          }
+          break;
+        }
+        case 'refused':
+          console.warn(`wirebench: the engine refused a message: ${message.message}`);
+          break;
+        case 'closed': {
+          const wasOpen = open;
+          open = false;
+          const reason = describeClose(message.code, message.reason);
+          for (const call of pending.values()) call.reject(new WirebenchError('disconnected', `${call.channel}: ${reason}`));
+          pending.clear();
+          if (!wasOpen) reject(new WirebenchError('refused', reason));
+          for (const listener of statusListeners) listener({ state: 'closed', reason });
+          worker.terminate();
+          break;
+        }
+      }
+    };
+    toWorker({ kind: 'connect', url, token });
   });
 }
