@@ -10,10 +10,12 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { validateLab, type LabDocument, type LabDocumentInput } from '../../../shared/lab.js';
-import { namespaceName, tapName } from '../../../shared/host-names.js';
+import { guestNicName, namespaceName, tapName } from '../../../shared/host-names.js';
+import { nicMac } from '../../../shared/guest-cmdline.js';
 import { qemuArgs } from '../../../shared/qemu-spec.js';
 import { vmRuntimePaths } from '../../../shared/runtime-paths.js';
 import { vmQemuSpec } from '../qemu/vm-spec.js';
+import { SerialConsole } from '../qemu/serial-console.js';
 import { exportBash } from './bash-export.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -224,6 +226,23 @@ describe.skipIf(!isRoot)('exported bash script, run for real (root)', () => {
       const ping = await serialRun(paths.a.serialSocket, 'ping -c 1 -W 2 b.lan');
       expect(ping.code, ping.output).toBe(0);
     }, 180_000);
+
+    it('inside the guests, names and MACs are the ones the app shows (same pure functions)', async () => {
+      for (const vm of ['a', 'b'] as const) {
+        const nic = lab.nics.find((n) => n.vm === vm)!;
+        const ifname = guestNicName(lab.nics, vm, nic.bridge)!;
+        const console = await SerialConsole.connect({ socketPath: paths[vm].serialSocket, vm });
+        try {
+          const seen = await console.run(`hostname; cat /sys/class/net/${ifname}/address`);
+          expect(seen.exitCode, seen.output).toBe(0);
+          expect(seen.output.trim().split(/\s+/)).toEqual([vm, nicMac(lab, nic)]);
+        } finally {
+          await console.close();
+        }
+        // The host side has the app's TAP name for this NIC.
+        expect(spawnSync('ip', ['-n', ns, 'link', 'show', tapName(vm, nic.bridge)]).status).toBe(0);
+      }
+    });
 
     it('link a lan down pulls the cable: the TAP leaves the bridge and ping fails', async () => {
       const r = run(script, ['link', 'a', 'lan', 'down'], env);
