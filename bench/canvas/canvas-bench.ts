@@ -51,11 +51,13 @@ async function sample(page: Page, cdp: CDPSession, ms: number, emitTick: (() => 
   const before = await metrics(cdp);
   // A string, not a function: tsx's keepNames would inject a `__name` helper the page lacks.
   await page.evaluate(`(() => {
+    // Each window's loop carries its own generation, so a loop from the previous window
+    // (still waiting for its next frame) cannot add intervals to this one.
+    const generation = (window.__generation = (window.__generation ?? 0) + 1);
     window.__frames = [];
-    window.__recording = true;
     let last = performance.now();
     const loop = (now) => {
-      if (!window.__recording) return;
+      if (window.__generation !== generation) return;
       window.__frames.push(now - last);
       last = now;
       requestAnimationFrame(loop);
@@ -71,7 +73,7 @@ async function sample(page: Page, cdp: CDPSession, ms: number, emitTick: (() => 
     : null;
   await new Promise((r) => setTimeout(r, ms));
   if (timer) clearInterval(timer);
-  const frames = (await page.evaluate('(() => { window.__recording = false; return window.__frames.slice(1); })()')) as number[];
+  const frames = (await page.evaluate('(() => { window.__generation += 1; return window.__frames.slice(1); })()')) as number[];
   const after = await metrics(cdp);
   const sorted = [...frames].sort((a, b) => a - b);
   return {

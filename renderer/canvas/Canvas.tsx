@@ -13,6 +13,7 @@ import {
   ReactFlow,
   useReactFlow,
   useStore,
+  useStoreApi,
   type Connection,
   type EdgeChange,
   type FinalConnectionState,
@@ -30,7 +31,7 @@ import { VmNode } from './VmNode.js';
 import { BridgeNode } from './BridgeNode.js';
 import { NicEdge } from './NicEdge.js';
 import { PALETTE_MIME } from './Palette.js';
-import { setEdgeLabelsVisible } from './level-of-detail.js';
+import { setEdgeLabelsVisible, setViewportSource, viewChanged } from './level-of-detail.js';
 
 const nodeTypes = { vm: VmNode, bridge: BridgeNode };
 const edgeTypes = { nic: NicEdge };
@@ -67,6 +68,14 @@ export function Canvas() {
   }, [document, problemIndex, selectedSet]);
 
   useEffect(() => setEdgeLabelsVisible(!zoomedOut), [zoomedOut]);
+  const flowStore = useStoreApi<LabFlowNode, NicFlowEdge>();
+  useEffect(() => {
+    setViewportSource(() => {
+      const { transform, width, height } = flowStore.getState();
+      return width > 0 ? { x: transform[0], y: transform[1], zoom: transform[2], width, height } : null;
+    });
+    return () => setViewportSource(() => null);
+  }, [flowStore]);
 
   // Benchmarks and e2e place the viewport exactly (only when the page was opened with testHooks=1).
   useEffect(() => {
@@ -211,6 +220,7 @@ export function Canvas() {
           useUi.getState().setEdgeMenu(edgePointer(e, edge));
         }}
         onPaneClick={() => useUi.getState().setSelected([])}
+        onMoveEnd={viewChanged}
         connectionMode={ConnectionMode.Loose}
         deleteKeyCode={DELETE_KEYS}
         snapToGrid

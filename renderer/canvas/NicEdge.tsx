@@ -3,7 +3,7 @@ import { EdgeLabelRenderer, getStraightPath, type EdgeProps } from '@xyflow/reac
 import { formatBitRate, formatPacketRate } from '../../shared/format.js';
 import { counterHub } from '../store/counter-hub.js';
 import { edgeColour, IDLE_COLOUR } from './edge-look.js';
-import { edgeLabelsVisible, onLevelOfDetailChange } from './level-of-detail.js';
+import { edgeLabelsVisible, labelOnScreen, onLevelOfDetailChange } from './level-of-detail.js';
 import type { NicFlowEdge } from './flow-model.js';
 
 /** Zoomed out, strokes follow every 4th tick (1 Hz at 4 Hz ticks): an overview does not need more, and repainting 1,000 cables costs a frame. */
@@ -29,6 +29,9 @@ export const NicEdge = memo(function NicEdge({ id, sourceX, sourceY, targetX, ta
   // Labels sit nearer the VM than the bridge: cables converge on a bridge, and midpoints collide there.
   const labelX = sourceX + (targetX - sourceX) * 0.4;
   const labelY = sourceY + (targetY - sourceY) * 0.4;
+  // Read by the counter subscription, which outlives renders.
+  const labelAt = useRef({ x: labelX, y: labelY });
+  labelAt.current = { x: labelX, y: labelY };
 
   useEffect(() => {
     // Last values written, so an unchanged tick touches no DOM at all (no style recalc, no paint).
@@ -41,7 +44,8 @@ export const NicEdge = memo(function NicEdge({ id, sourceX, sourceY, targetX, ta
       const rates = live?.rates;
       // One text node for both lines (white-space: pre): one write, one text layout per tick.
       const text = rates && labels ? `↓${formatBitRate(rates.rx_bps)} ↑${formatBitRate(rates.tx_bps)}\n${formatPacketRate(rates.rx_pps)} / ${formatPacketRate(rates.tx_pps)}` : '';
-      if (rateRef.current && text !== written.text) rateRef.current.textContent = written.text = text;
+      // Off-screen labels keep their old text until they come into view (next tick or view change).
+      if (rateRef.current && text !== written.text && (!text || labelOnScreen(labelAt.current.x, labelAt.current.y))) rateRef.current.textContent = written.text = text;
       if (!path) return;
       // Utilisation shows as colour only: a stroke-width change re-lays out the edges' <svg>
       // (measured ~6 ms per tick for 370 cables), a colour change only restyles and repaints.
