@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseLab } from '../shared/lab.js';
 import { launchChromium } from './support/chromium.js';
-import { buildTwoVmLab, emptyLabFile, nameAndAddress, SCREENSHOTS, startApp, type AppUnderTest } from './support/app-under-test.js';
+import { buildTwoVmLab, centreOf, dragMouse, emptyLabFile, nameAndAddress, SCREENSHOTS, startApp, type AppUnderTest } from './support/app-under-test.js';
 
 const CHROMIUM = existsSync('/usr/bin/chromium') || !!process.env.WIREBENCH_CHROMIUM;
 
@@ -83,6 +83,21 @@ describe.skipIf(!CHROMIUM)('designer UI in browser mode', () => {
     await expect.poll(() => page.getByTestId('edge-nic:b:lan1').count()).toBe(0);
     await page.getByTestId('undo').click();
     await page.getByTestId('edge-nic:b:lan1').waitFor();
+  });
+
+  it('moves a node by dragging, snapped to the grid, and one undo puts it back', async () => {
+    const { page } = app;
+    const position = async () => (await app.mode.engine.invoke('lab.current', {}))!.document.vms.find((v) => v.name === 'b')!.position;
+    await expect.poll(position).toBeDefined();
+    const before = await position();
+    const node = await centreOf(page, 'node-vm:b');
+    await dragMouse(page, { x: node.x + 40, y: node.y + 10 }, { x: node.x + 143, y: node.y + 71 });
+    await expect.poll(async () => (await position()).x, { timeout: 5000 }).not.toBe(before.x);
+    const after = await position();
+    expect(after.x % 20).toBe(0);
+    expect(after.y % 20).toBe(0);
+    await page.getByTestId('undo').click();
+    await expect.poll(position, { timeout: 5000 }).toEqual(before);
   });
 
   it('saves to a typed path (browser mode) and the file is a valid lab', async () => {

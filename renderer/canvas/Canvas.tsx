@@ -111,7 +111,10 @@ export function Canvas() {
           if (change) moves.push(change);
         }
       }
-      if (moves.length) labStore.getState().apply(moves, dragging ? 'later' : 'now');
+      // The last position of a drag (dragging: false) still belongs to that drag's undo step;
+      // a move with no drag in progress (arrow keys) is a step of its own.
+      const inDrag = dragging || labStore.getState().history.pending !== null;
+      if (moves.length) labStore.getState().apply(moves, inDrag ? 'later' : 'now');
       if (dragEnded) labStore.getState().commitPending();
       // Sizes and other view-only changes stay in the local node list.
       const local = changes.filter((c) => c.type === 'dimensions');
