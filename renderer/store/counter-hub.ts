@@ -51,7 +51,6 @@ export class CounterHub {
   /** NIC keys per bridge, so a bridge's totals cost O(its NICs), not O(all NICs). */
   private readonly bridgeNics = new Map<string, Set<string>>();
   private readonly listeners = new Map<string, Set<Listener>>();
-  private readonly tickListeners = new Set<Listener>();
   /** Keys whose subscribers have not heard of the latest values yet, oldest first. */
   private readonly pending = new Set<string>();
   private frameRequested = false;
@@ -82,7 +81,6 @@ export class CounterHub {
     for (const tick of nics) this.pending.add(nicKey(tick.vm, tick.bridge));
     for (const bridge of touchedBridges) this.pending.add(`bridge:${bridge}`);
     this.deliver();
-    for (const listener of this.tickListeners) listener();
   }
 
   private deliver(): void {
@@ -118,12 +116,6 @@ export class CounterHub {
 
   subscribeBridge(bridge: string, listener: Listener): () => void {
     return this.subscribe(`bridge:${bridge}`, listener);
-  }
-
-  /** Called once per tick, after every NIC listener (for views that show a few NICs at once). */
-  subscribeTick(listener: Listener): () => void {
-    this.tickListeners.add(listener);
-    return () => this.tickListeners.delete(listener);
   }
 
   /** Forgets everything (lab closed or stopped): edges fall back to their idle look. */

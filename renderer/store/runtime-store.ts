@@ -1,10 +1,10 @@
 /**
  * Runtime state reported by the engine: VM states, whether the lab runs, problems found in the
- * document, running captures. Separate from the document store so none of it can be undone.
+ * document, notices. Separate from the document store so none of it can be undone.
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { useStore } from 'zustand';
-import type { CaptureInfo, VmState } from '../../shared/api.js';
+import type { VmState } from '../../shared/api.js';
 import type { LabDocument, LabProblem } from '../../shared/lab.js';
 import { problemTarget, type ProblemTarget } from './problem-targets.js';
 
@@ -28,7 +28,6 @@ export interface RuntimeState {
   labRunning: boolean;
   restartNeeded: string[];
   problems: LocatedProblem[];
-  captures: CaptureInfo[];
   notices: Notice[];
   /** A command in flight that blocks the run controls ("Starting lab…"). */
   busy: string | null;
@@ -37,7 +36,6 @@ export interface RuntimeState {
   setLabStatus(status: { running: boolean; vms: Array<{ name: string; state: VmState; reason: string | null }>; restartNeeded: string[] }): void;
   /** Problems are resolved against the document they were found in (paths are indexes into it). */
   setProblems(document: LabDocument, problems: readonly LabProblem[]): void;
-  addCapture(capture: CaptureInfo): void;
   notify(level: Notice['level'], text: string): void;
   dismiss(id: number): void;
   setBusy(busy: string | null): void;
@@ -52,7 +50,6 @@ export function createRuntimeStore(): StoreApi<RuntimeState> {
     labRunning: false,
     restartNeeded: [],
     problems: [],
-    captures: [],
     notices: [],
     busy: null,
 
@@ -64,7 +61,6 @@ export function createRuntimeStore(): StoreApi<RuntimeState> {
         vms: Object.fromEntries(status.vms.map((v) => [v.name, { state: v.state, reason: v.reason }])),
       }),
     setProblems: (document, problems) => set({ problems: problems.map((p) => ({ ...p, target: problemTarget(document, p.path) })) }),
-    addCapture: (capture) => set({ captures: [...get().captures, capture] }),
     notify: (level, text) => {
       const notice = { id: nextNoticeId++, level, text };
       // Keep the last few: a flood of errors must not bury the canvas.
@@ -72,7 +68,7 @@ export function createRuntimeStore(): StoreApi<RuntimeState> {
     },
     dismiss: (id) => set({ notices: get().notices.filter((n) => n.id !== id) }),
     setBusy: (busy) => set({ busy }),
-    reset: () => set({ vms: {}, labRunning: false, restartNeeded: [], problems: [], captures: [], busy: null }),
+    reset: () => set({ vms: {}, labRunning: false, restartNeeded: [], problems: [], busy: null }),
   }));
 }
 
