@@ -44,7 +44,7 @@ export function startEngineSync(
       try {
         const result = await api.lab.update(document);
         stores.runtime.getState().setProblems(document, result.problems);
-        if (result.restartNeeded.length) stores.runtime.setState({ restartNeeded: result.restartNeeded });
+        stores.runtime.setState({ restartNeeded: result.restartNeeded });
       } catch (err) {
         stores.runtime.getState().notify('error', `could not send the edit to the engine: ${(err as Error).message}`);
       } finally {
