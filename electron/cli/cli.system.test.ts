@@ -3,7 +3,7 @@
  * up/down (namespace, bridges, TAPs) for real, as root.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -82,5 +82,28 @@ describe('wirebench CLI', () => {
     } finally {
       execFileSync('ip', ['netns', 'del', ns]);
     }
+  });
+
+  it('exports bash to stdout and libvirt into a folder; refuses an invalid lab with the validator\'s messages', () => {
+    const bash = run('export', '--format', 'bash', 'assets/labs/demo.lab.json');
+    expect(bash.status, bash.stderr).toBe(0);
+    expect(bash.stdout.startsWith('#!/usr/bin/env bash')).toBe(true);
+    expect(spawnSync('shellcheck', ['-'], { input: bash.stdout }).status).toBe(0);
+
+    expect(run('export', '--format', 'libvirt', 'assets/labs/demo.lab.json').stderr).toContain('give a folder with --out DIR');
+    const outDir = join(dir, 'libvirt');
+    const libvirt = run('export', '--format', 'libvirt', 'assets/labs/demo.lab.json', '--out', outDir);
+    expect(libvirt.status, libvirt.stderr).toBe(0);
+    expect(libvirt.stderr).toContain(`wrote ${join(outDir, 'define.sh')}`);
+    expect(readdirSync(outDir).sort()).toEqual(['define.sh', 'domain-a.xml', 'domain-b.xml', 'domain-r.xml', 'network-lan.xml', 'network-wan.xml']);
+    expect(spawnSync('virt-xml-validate', [join(outDir, 'domain-a.xml'), 'domain']).status).toBe(0);
+
+    const bad = join(dir, 'bad-export.lab.json');
+    writeFileSync(bad, JSON.stringify({ format: 'wirebench/1', name: 'x', vms: [{ name: 'a' }], nics: [{ vm: 'a', bridge: 'nope' }] }));
+    const refused = run('export', '--format', 'bash', bad);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('nics[0].bridge: no bridge named "nope"');
+    expect(refused.stdout).toBe('');
+    expect(run('export', '--format', 'rpm', bad).status).toBe(2);
   });
 });

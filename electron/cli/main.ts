@@ -4,10 +4,11 @@
  *   validate FILE         check a lab document
  *   up FILE / down FILE   create or remove a lab's network and VMs
  *   serve [FILE]          browser mode: the UI over WebSocket on 127.0.0.1
- *   export --format bash|libvirt FILE
+ *   export --format bash|libvirt|json FILE [--out DIR]
  */
 import { validateCommand } from './commands/validate.js';
 import { serveCommand } from './commands/serve.js';
+import { exportCommand, type ExportFormat } from './commands/export.js';
 import { downCommand, upCommand } from './commands/up-down.js';
 
 const USAGE = `usage: wirebench <command> [args]
@@ -15,11 +16,34 @@ const USAGE = `usage: wirebench <command> [args]
   up FILE [--network-only]             create the lab's namespace, bridges, TAPs and boot its VMs
   down FILE                            stop the lab's VMs and remove everything it created
   serve [FILE] [--port N] [--host H]   serve the UI in a browser (prints the URL with its token)
-  export --format bash|libvirt FILE    print a script that rebuilds the lab without the app`;
+  export --format bash|json FILE       print a script (or the document) that rebuilds the lab without the app
+  export --format libvirt FILE --out DIR   write libvirt XML (one per network and domain) and define.sh`;
 
 type Command = (args: string[], out: (line: string) => void) => Promise<number>;
 
+/** Reads `--name value` pairs out of `args`; what is left are the positional arguments. */
+function takeOptions(args: string[], names: string[]): { options: Record<string, string>; rest: string[] } {
+  const options: Record<string, string> = {};
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (names.includes(arg)) {
+      const value = args[++i];
+      if (value === undefined) throw new UsageError(`${arg} needs a value`);
+      options[arg] = value;
+    } else rest.push(arg);
+  }
+  return { options, rest };
+}
+
 const commands: Record<string, Command> = {
+  export: async (args, out) => {
+    const { options, rest } = takeOptions(args, ['--format', '--out']);
+    const format = options['--format'] ?? 'bash';
+    if (!['bash', 'libvirt', 'json'].includes(format)) throw new UsageError(`unknown format "${format}"; use bash, libvirt or json`);
+    if (rest.length !== 1) throw new UsageError('export takes exactly one FILE');
+    return exportCommand(rest[0]!, format as ExportFormat, options['--out'], (text) => process.stdout.write(text));
+  },
   validate: async (args, out) => {
     if (args.length !== 1) throw new UsageError('validate takes exactly one FILE');
     return validateCommand(args[0]!, out);
