@@ -76,9 +76,11 @@ export class Engine {
     return this.document;
   }
 
-  private getRuntime(): LabRuntime {
+  /** The runtime of the open lab; on first use it adopts whatever of the lab is already running. */
+  private async getRuntime(): Promise<LabRuntime> {
     const lab = this.requireLab();
     this.runtime ??= new LabRuntime(lab, { ...this.options.runtime, events: this.events, ...(this.path ? { labFileDir: dirname(this.path) } : {}) });
+    await this.runtime.adoptRunning();
     return this.runtime;
   }
 
@@ -132,46 +134,46 @@ export class Engine {
       return { path: target };
     },
     'lab.validate': async ({ document }) => ({ problems: validateLab(document).problems }),
-    'lab.up': async () => this.getRuntime().up(),
-    'lab.upNetwork': async () => this.getRuntime().upNetworkOnly(),
-    'lab.down': async () => this.getRuntime().down(),
-    'lab.status': async () => this.getRuntime().status(),
-    'vm.start': async ({ vm }) => this.getRuntime().startVm(vm),
-    'vm.stop': async ({ vm }) => this.getRuntime().stopVm(vm),
-    'vm.run': async ({ vm, command, timeoutMs }) => this.getRuntime().runInVm(vm, command, timeoutMs),
+    'lab.up': async () => (await this.getRuntime()).up(),
+    'lab.upNetwork': async () => (await this.getRuntime()).upNetworkOnly(),
+    'lab.down': async () => (await this.getRuntime()).down(),
+    'lab.status': async () => (await this.getRuntime()).status(),
+    'vm.start': async ({ vm }) => (await this.getRuntime()).startVm(vm),
+    'vm.stop': async ({ vm }) => (await this.getRuntime()).stopVm(vm),
+    'vm.run': async ({ vm, command, timeoutMs }) => (await this.getRuntime()).runInVm(vm, command, timeoutMs),
     'vm.snapshot': async ({ vm, tag }) => {
-      await this.getRuntime().snapshotVm(vm, tag);
+      await (await this.getRuntime()).snapshotVm(vm, tag);
       return {};
     },
-    'nic.info': async (nic) => this.getRuntime().nicInfo(nic),
-    'nic.counters': async (nic) => this.getRuntime().nicCounters(nic),
+    'nic.info': async (nic) => (await this.getRuntime()).nicInfo(nic),
+    'nic.counters': async (nic) => (await this.getRuntime()).nicCounters(nic),
     'nic.resetCounters': async (nic) => {
-      this.getRuntime().resetNicCounters(nic);
+      (await this.getRuntime()).resetNicCounters(nic);
       return {};
     },
     'nic.disconnect': async (nic) => this.setLink(nic, 'down'),
     'nic.reconnect': async (nic) => this.setLink(nic, 'up'),
     'nic.setImpairments': async ({ nic, impairments }) => {
-      const info = await this.getRuntime().setImpairments(nic, impairments);
+      const info = await (await this.getRuntime()).setImpairments(nic, impairments);
       this.syncDocumentFromRuntime();
       return info;
     },
-    'nic.capture': async ({ nic, options }) => this.getRuntime().captureNic(nic, options),
-    'bridge.capture': async ({ bridge, options }) => this.getRuntime().captureBridge(bridge, options),
-    'capture.stop': async ({ captureId }) => this.getRuntime().stopCapture(captureId),
+    'nic.capture': async ({ nic, options }) => (await this.getRuntime()).captureNic(nic, options),
+    'bridge.capture': async ({ bridge, options }) => (await this.getRuntime()).captureBridge(bridge, options),
+    'capture.stop': async ({ captureId }) => (await this.getRuntime()).stopCapture(captureId),
     'wireshark.status': async () => wiresharkStatus(),
     'wireshark.open': async ({ path }) => openInWireshark(path),
     'console.write': async ({ vm, data }) => {
-      await this.getRuntime().consoleWrite(vm, data);
+      await (await this.getRuntime()).consoleWrite(vm, data);
       return {};
     },
-    'console.history': async ({ vm }) => ({ data: this.getRuntime().consoleHistory(vm) }),
+    'console.history': async ({ vm }) => ({ data: (await this.getRuntime()).consoleHistory(vm) }),
     'export.script': async ({ format }) => ({ files: exportLab(this.requireLab(), format) }),
   };
 
   /** Link changes are document edits too (the cable stays pulled after a save and reload). */
   private async setLink(nic: CommandParams<'nic.info'>, link: 'up' | 'down') {
-    const info = await this.getRuntime().setLink(nic, link);
+    const info = await (await this.getRuntime()).setLink(nic, link);
     this.syncDocumentFromRuntime();
     return info;
   }

@@ -6,7 +6,7 @@
  * one: pulling a cable on a stopped lab just records `link: "down"`; on a running VM it also
  * detaches the TAP from its bridge and tells QEMU `set_link` so the guest sees carrier loss.
  */
-import { chownSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import type { CaptureInfo, LabStatus, NicCounters, NicInfo, NicRef, VmStatus } from '../../../shared/api.js';
 import { WirebenchError } from '../../../shared/api.js';
@@ -15,7 +15,7 @@ import { guestNicName, hostBridgeName, namespaceName, netdevId, nicDeviceId, tap
 import { nicMac } from '../../../shared/guest-cmdline.js';
 import type { Impairments, LabDocument, Nic } from '../../../shared/lab.js';
 import { FIRST_NIC_SLOT } from '../../../shared/qemu-spec.js';
-import { labRuntimeDir, runtimeRoot } from '../../../shared/runtime-paths.js';
+import { labRuntimeDir, runtimeRoot, vmRuntimePaths } from '../../../shared/runtime-paths.js';
 import { CaptureManager } from '../capture/capture-manager.js';
 import type { EventBus } from '../event-bus.js';
 import { CountersPoller } from '../net/counters-poller.js';
@@ -96,6 +96,46 @@ export class LabRuntime {
   // -------------------------------------------------------------------------------------------
   // Lab and VM lifecycle
   // -------------------------------------------------------------------------------------------
+
+  private adoption: Promise<void> | null = null;
+
+  /**
+   * Picks up what of this lab already runs: QEMU daemonizes, so VMs outlive the process that
+   * started them (`wirebench up`, an app that was closed). When the namespace exists and our
+   * helper owns it, each VM whose pid file names a live QEMU is reconnected over its QMP and
+   * serial sockets. Costs one stat when nothing runs, so opening a lab never prompts pkexec.
+   */
+  adoptRunning(): Promise<void> {
+    this.adoption ??= this.adopt().catch((err: unknown) => {
+      this.adoption = null;
+      throw err;
+    });
+    return this.adoption;
+  }
+
+  private async adopt(): Promise<void> {
+    if (this.networkUp || !existsSync(`/run/netns/${this.namespace}`)) return;
+    const helper = await this.helper();
+    const info = await helper.call({ op: 'info' });
+    // Not ours (an exported script's): leave it; `up` and `down` say what to do with it.
+    if (!info.namespaces.includes(this.namespace)) return;
+    this.networkUp = true;
+    const labDir = await this.labDir();
+    for (const vm of this.document.vms) {
+      const paths = vmRuntimePaths(labDir, vm.name);
+      const pid = readPidFile(paths.pidFile);
+      if (pid === null) continue;
+      const spec = vmQemuSpec(this.document, vm.name, {
+        accel: resolveAccel(this.options.accel),
+        labDir,
+        tinyGuest: vm.image.kind === 'tiny' ? findTinyGuest() : { kernel: '/nonexistent', initrd: '/nonexistent' },
+        ...(vm.image.kind === 'qcow2' ? { disks: { [vm.name]: resolvePath(this.options.labFileDir ?? process.cwd(), vm.image.path) } } : {}),
+      });
+      this.slots.set(vm.name, new Map(spec.nics.map((n, i) => [n.deviceId, FIRST_NIC_SLOT + i])));
+      await this.vmProcess(vm.name).adopt(spec, pid);
+    }
+    if ([...this.vms.values()].some((v) => v.state === 'running')) this.poller.start();
+  }
 
   async up(): Promise<LabStatus> {
     await this.ensureNetwork();
@@ -486,5 +526,17 @@ export class LabRuntime {
 
   private replaceNic(nic: Nic): void {
     this.document = { ...this.document, nics: this.document.nics.map((n) => (n.vm === nic.vm && n.bridge === nic.bridge ? nic : n)) };
+  }
+}
+
+/** The pid in a QEMU pid file when that process is alive, else null. */
+function readPidFile(file: string): number | null {
+  try {
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    if (!Number.isInteger(pid) || pid <= 0) return null;
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return null;
   }
 }

@@ -93,6 +93,29 @@ export class VmProcess {
     }
   }
 
+  /**
+   * Takes over a QEMU that is already running (started by an earlier engine): reconnects QMP
+   * and the serial console. If they do not answer, the VM is reported crashed, not hidden.
+   */
+  async adopt(spec: QemuSpec, pid: number): Promise<void> {
+    if (this.stateValue === 'running') return;
+    this.pidValue = pid;
+    try {
+      this.qmpClient = await QmpClient.connect({ socketPath: spec.qmpSocket, vm: this.name, connectTimeoutMs: 5_000 });
+      this.serialConsole = await SerialConsole.connect({ socketPath: spec.serialSocket, vm: this.name, logPath: spec.serialLog, connectTimeoutMs: 5_000 });
+      this.unsubscribers.push(
+        this.qmpClient.onClose(() => this.onQemuGone(spec)),
+        this.serialConsole.onData((data) => this.recordConsole(data.toString('utf8'))),
+      );
+      this.watchPid(spec);
+      this.history = lastLines(spec.serialLog, 200);
+      this.setState('running', null);
+    } catch (err) {
+      this.disconnect();
+      this.setState('crashed', `found running (pid ${pid}) but could not reconnect: ${(err as Error).message}`);
+    }
+  }
+
   async stop(): Promise<void> {
     if (this.stateValue === 'stopped') return;
     if (this.stateValue === 'crashed') {
