@@ -4,7 +4,9 @@
  *
  * ## Live path (measured, see bench/dissect and platform-facts)
  * wiregasm dissects whole files: a session is built over a file and cannot be appended to, and
- * a new session over a 1,000-packet slice costs ~63 ms (≈16k packets/s on one thread). The
+ * a new session over a 1,000-packet slice costs ~63 ms (≈16k packets/s on one thread). Worse,
+ * Wireshark's dissection state is global, so only ONE session may exist at a time (see
+ * session-slot.ts: freeing one session frees the state every other one points to). The
  * choices were (a) re-load the whole capture on every update — O(n²), unusable past a few
  * thousand packets; (b) one session per arrival batch — linear, but request/reply pairs and
  * other cross-packet state are lost at every batch boundary (a 1 pps ping becomes one-packet
@@ -13,37 +15,50 @@
  *   - Every packet is *indexed* in JS the moment its bytes arrive (number, time, length). Row
  *     count, No., Time and Length are therefore exact and never lag, whatever the rate: nothing
  *     is silently dropped even when dissection falls behind.
- *   - Packets are dissected in *segments* of SEGMENT_PACKETS. The newest (open) segment is
- *     re-dissected as it grows, at most once per flush, so context within 1,024 packets is
- *     kept; once full it is sealed and its session kept for details and filtering. Cost per
- *     packet stays linear (each packet is re-dissected at most ~SEGMENT/batch times, and at
- *     high rates batches are big so that factor tends to 1).
- *   - Columns are produced lazily for the rows on screen (like Wireshark's own packet list),
- *     so loading a 100,000-packet file costs one dissection pass, not two.
+ *   - Packets are dissected in *segments* of SEGMENT_PACKETS through the one shared session
+ *     (SessionSlot). A pass loads the segment and reads the list columns (and the display
+ *     filter's matches) of its new packets into JS; the open (newest) segment is re-loaded as
+ *     it grows, at most once per pass, so context within 1,024 packets is kept. Cost per packet
+ *     stays linear (at high rates passes are big, so re-dissection tends to once per packet).
+ *   - Details, a new display filter and "follow" re-load the segment they need (~30–60 ms),
+ *     like Wireshark re-dissecting a packet you click on.
  *   - The ring evicts whole sealed segments (oldest first) and counts what it evicted.
  *   - Cross-segment state (TCP reassembly across a 1,024-packet boundary) is lost in the list;
  *     "follow stream" builds a one-off session over every retained packet so it is complete.
  */
-import type { DissectSession, FrameMeta, ProtoTree, Vector, WiregasmLib } from '@goodtools/wiregasm';
+import type { DissectSession, FrameMeta, ProtoTree, Vector } from '@goodtools/wiregasm';
 import { writePcap, type PcapRecord } from './pcap-format.js';
+import type { SessionSlot } from './session-slot.js';
 import { DEFAULT_RING, type CaptureStats, type FollowResult, type FrameDetails, type PacketRow, type RingLimit, type TreeNode } from './viewer-types.js';
 
 export const SEGMENT_PACKETS = 1024;
+
+/** What the list needs of a dissected packet, kept in JS once the segment's session is gone. */
+interface RowColumns {
+  source: string;
+  destination: string;
+  protocol: string;
+  info: string;
+  bg: number;
+  fg: number;
+}
 
 interface Segment {
   /** Global number of this segment's first packet. */
   first: number;
   records: PcapRecord[];
   bytes: number;
-  /** Session over `records` as of `dissectedCount` packets; null = not dissected yet. */
-  session: DissectSession | null;
+  /** Columns of local frame `i + 1` (filled for the first `dissectedCount` packets). */
+  columns: RowColumns[];
   dissectedCount: number;
-  /** Matching local frame numbers for the current filter (null = no filter: all match). */
+  /** Matching local frame numbers for `matchesFor` (null = not computed). */
   matches: Int32Array | null;
   matchesFor: string | null;
 }
 
-let fileCounter = 0;
+let captureCounter = 0;
+/** Source/destination/protocol strings repeat across rows; sharing them keeps 1M rows small. */
+const INTERN_LIMIT = 50_000;
 
 export class CaptureDissector {
   private readonly segments: Segment[] = [];
@@ -52,10 +67,12 @@ export class CaptureDissector {
   private retainedBytes = 0;
   private firstTime: number | null = null;
   private filter = '';
-  private readonly path = `/uploads/wb-${++fileCounter}.pcap`;
+  /** Prefix of this capture's keys in the shared session slot. */
+  private readonly key = `c${++captureCounter}`;
+  private readonly interned = new Map<string, string>();
 
   constructor(
-    private readonly lib: WiregasmLib,
+    private readonly slot: SessionSlot,
     private readonly linkType: number,
     private ring: RingLimit = DEFAULT_RING,
   ) {}
@@ -65,7 +82,7 @@ export class CaptureDissector {
     for (const record of records) {
       let tail = this.segments.at(-1);
       if (!tail || tail.records.length >= SEGMENT_PACKETS) {
-        tail = { first: this.total + 1, records: [], bytes: 0, session: null, dissectedCount: 0, matches: null, matchesFor: null };
+        tail = { first: this.total + 1, records: [], bytes: 0, columns: [], dissectedCount: 0, matches: null, matchesFor: null };
         this.segments.push(tail);
       }
       tail.records.push(record);
@@ -83,8 +100,8 @@ export class CaptureDissector {
   }
 
   /**
-   * Dissects segments whose session is missing or behind, newest first (the live view looks at
-   * the tail) until `budgetMs` is spent. Returns how many packets are still waiting.
+   * Dissects segments with packets not dissected yet (oldest first, or newest first for a live
+   * view looking at the tail) until `budgetMs` is spent. Returns how many packets still wait.
    */
   dissectPending(budgetMs = Infinity, order: 'newest' | 'oldest' = 'oldest'): number {
     const started = performance.now();
@@ -115,7 +132,7 @@ export class CaptureDissector {
     };
   }
 
-  /** Rows currently shown: with a filter only dissected segments count (the rest is pending). */
+  /** Rows currently shown: with a filter only dissected packets count (the rest is pending). */
   rowCount(): number {
     let rows = 0;
     for (const segment of this.segments) rows += this.visibleIn(segment);
@@ -148,8 +165,7 @@ export class CaptureDissector {
       const local = number - segment.first + 1;
       if (local >= 1 && local <= segment.records.length) {
         if (!this.filter) return row + local - 1;
-        const matches = this.matchesOf(segment);
-        const at = matches.indexOf(local);
+        const at = this.visibleIn(segment) > 0 ? this.matches(segment).indexOf(local) : -1;
         return at < 0 ? -1 : row + at;
       }
       row += this.visibleIn(segment);
@@ -161,8 +177,7 @@ export class CaptureDissector {
   frame(number: number): FrameDetails | null {
     const segment = this.segmentOf(number);
     if (!segment) return null;
-    const session = this.sessionFor(segment);
-    const frame = session.getFrame(number - segment.first + 1);
+    const frame = this.sessionOf(segment).getFrame(number - segment.first + 1);
     try {
       const sources = toArray(frame.data_sources).map((ds) => ({ name: ds.name, bytes: base64ToBytes(ds.data) }));
       return { number, tree: toArray(frame.tree).map(toTreeNode), sources };
@@ -180,29 +195,23 @@ export class CaptureDissector {
     if (!details) throw new Error(`frame ${frameNumber} is no longer in memory (evicted by the ring); follow a newer packet`);
     const streamField = protocol === 'TCP' ? 'tcp.stream' : 'udp.stream';
     if (!findFilter(details.tree, streamField)) throw new Error(`frame ${frameNumber} is not ${protocol}; pick a ${protocol} packet to follow its stream`);
-    const all = this.segments.flatMap((s) => s.records);
-    const path = `${this.path}.follow`;
-    this.lib.FS.writeFile(path, writePcap(this.linkType, all));
-    const session = new this.lib.DissectSession(path);
-    try {
-      session.load();
-      // Stream indexes differ between sessions: read the index from the one-off session.
-      const first = this.segments[0]!.first;
-      const frame = session.getFrame(frameNumber - first + 1);
-      const streamFilter = findFilter(toArray(frame.tree).map(toTreeNode), streamField) ?? '';
-      deleteIfPossible(frame);
-      const follow = session.follow(protocol, streamFilter);
-      return {
-        client: `${follow.chost}:${follow.cport}`,
-        server: `${follow.shost}:${follow.sport}`,
-        clientBytes: follow.cbytes,
-        serverBytes: follow.sbytes,
-        payloads: toArray(follow.payloads).map((p) => ({ number: p.number + first - 1, fromServer: p.server !== 0, data: base64ToBytes(p.data) })),
-      };
-    } finally {
-      session.delete();
-      (this.lib.FS as unknown as { unlink(path: string): void }).unlink(path);
-    }
+    const first = this.segments[0]!.first;
+    const session = this.slot.use(`${this.key}:all:${first}:${this.total}`, () => writePcap(this.linkType, this.segments.flatMap((s) => s.records)));
+    // Stream indexes differ between sessions: read the index from the one-off session.
+    const frame = session.getFrame(frameNumber - first + 1);
+    const streamFilter = findFilter(toArray(frame.tree).map(toTreeNode), streamField) ?? '';
+    deleteIfPossible(frame);
+    const follow = session.follow(protocol, streamFilter);
+    const result = {
+      client: `${follow.chost}:${follow.cport}`,
+      server: `${follow.shost}:${follow.sport}`,
+      clientBytes: follow.cbytes,
+      serverBytes: follow.sbytes,
+      payloads: toArray(follow.payloads).map((p) => ({ number: p.number + first - 1, fromServer: p.server !== 0, data: base64ToBytes(p.data) })),
+    };
+    // The whole-capture session is the largest there is: do not keep it around.
+    this.slot.releaseIf((key) => key.startsWith(`${this.key}:all:`));
+    return result;
   }
 
   /** Every retained packet as pcapng (what "Save" writes). */
@@ -211,7 +220,7 @@ export class CaptureDissector {
   }
 
   clear(): void {
-    for (const segment of this.segments) this.dropSession(segment);
+    this.slot.releaseIf((key) => key.startsWith(`${this.key}:`));
     this.evicted = this.total;
     this.segments.length = 0;
     this.retainedBytes = 0;
@@ -232,110 +241,92 @@ export class CaptureDissector {
   private visibleIn(segment: Segment): number {
     if (!this.filter) return segment.records.length;
     if (segment.dissectedCount === 0) return 0;
-    return this.matchesOf(segment).length;
+    return this.matches(segment).length;
   }
 
-  private matchesOf(segment: Segment): Int32Array {
-    if (segment.matches && segment.matchesFor === this.filter) return segment.matches;
-    const session = this.sessionFor(segment);
-    const response = session.getFrames(this.filter, 0, 0);
-    const frames = response.frames;
-    const matches = new Int32Array(frames.size());
-    for (let i = 0; i < matches.length; i++) {
-      const meta = frames.get(i);
-      matches[i] = meta.number;
-      deleteIfPossible(meta);
-    }
-    deleteIfPossible(frames);
-    segment.matches = matches;
-    segment.matchesFor = this.filter;
-    return matches;
+  /** Local frame numbers matching the filter among the dissected packets of `segment`. */
+  private matches(segment: Segment): Int32Array {
+    if (segment.matchesFor !== this.filter || !segment.matches) this.dissect(segment, true);
+    return segment.matches!;
   }
 
   private localNumbers(segment: Segment, skip: number, take: number): number[] {
     if (!this.filter) return Array.from({ length: take }, (_, i) => skip + i + 1);
-    return Array.from(this.matchesOf(segment).subarray(skip, skip + take));
+    return Array.from(this.matches(segment).subarray(skip, skip + take));
   }
 
   private describe(segment: Segment, locals: number[]): PacketRow[] {
     if (locals.length === 0) return [];
-    const dissected = segment.dissectedCount;
-    const metas = new Map<number, FrameMeta>();
-    const firstLocal = locals[0]!;
-    const lastLocal = locals.at(-1)!;
-    if (dissected > 0 && firstLocal <= dissected) {
-      // Unfiltered listing over the contiguous range; the filter (if any) was applied via locals.
-      const response = this.sessionFor(segment, false).getFrames('', firstLocal - 1, Math.min(lastLocal, dissected) - firstLocal + 1);
-      const frames = response.frames;
-      for (let i = 0; i < frames.size(); i++) {
-        const meta = frames.get(i);
-        metas.set(meta.number, meta);
-      }
-      deleteIfPossible(frames);
-    }
-    const rows = locals.map((local) => {
+    // A file's segment the background pass has not reached yet: dissect it now (the person
+    // scrolled there). A live tail's newest packets keep their placeholder until the next pass.
+    if (segment.dissectedCount === 0) this.dissect(segment);
+    return locals.map((local) => {
       const record = segment.records[local - 1]!;
-      const meta = metas.get(local);
-      const columns = meta ? toArray(meta.columns) : null;
+      const columns = segment.columns[local - 1];
       const absTime = timeOf(record);
       return {
         number: segment.first + local - 1,
         relTime: absTime - (this.firstTime ?? absTime),
         absTime,
-        source: columns?.[2] ?? '',
-        destination: columns?.[3] ?? '',
-        protocol: columns?.[4] ?? '…',
+        source: columns?.source ?? '',
+        destination: columns?.destination ?? '',
+        protocol: columns?.protocol ?? '…',
         length: record.origLen,
-        info: columns?.[6] ?? 'dissecting…',
-        bg: meta?.bg ?? 0xffffff,
-        fg: meta?.fg ?? 0x000000,
+        info: columns?.info ?? 'dissecting…',
+        bg: columns?.bg ?? 0xffffff,
+        fg: columns?.fg ?? 0x000000,
       };
     });
-    for (const meta of metas.values()) deleteIfPossible(meta);
-    return rows;
   }
 
   private segmentOf(number: number): Segment | undefined {
     return this.segments.find((s) => number >= s.first && number < s.first + s.records.length);
   }
 
-  /** The segment's session, brought up to date first unless `refresh` is false. */
-  private sessionFor(segment: Segment, refresh = true): DissectSession {
-    if (!segment.session || (refresh && segment.dissectedCount < segment.records.length)) this.dissect(segment);
-    return segment.session!;
+  /** The slot's session over every packet of `segment` as it is now. */
+  private sessionOf(segment: Segment): DissectSession {
+    return this.slot.use(`${this.key}:${segment.first}:${segment.records.length}`, () => writePcap(this.linkType, segment.records));
   }
 
-  private dissect(segment: Segment): void {
+  /**
+   * Brings `segment` up to date: columns of packets not dissected yet and, with a display
+   * filter, its matches (both from one session, so a growing live tail is loaded once per pass).
+   */
+  private dissect(segment: Segment, forFilter = false): void {
     const count = segment.records.length;
-    // Wireshark re-reads packets from the file when listing and for details (random access),
-    // so each live session keeps its own file in wiregasm's in-memory FS until it is deleted.
-    const path = this.segmentPath(segment);
-    this.lib.FS.writeFile(path, writePcap(this.linkType, segment.records));
-    const session = new this.lib.DissectSession(path);
-    const loaded = session.load();
-    if (loaded.code !== 0) {
-      session.delete();
-      throw new Error(`Wireshark could not read packets ${segment.first}–${segment.first + count - 1}: ${loaded.error || `code ${loaded.code}`}`);
-    }
-    segment.session?.delete();
-    segment.session = session;
+    const from = segment.dissectedCount;
+    if (from === count && (!this.filter || (segment.matchesFor === this.filter && segment.matches))) return;
+    const session = this.sessionOf(segment);
+    if (from < count) this.readColumns(session, segment, from, count - from);
     segment.dissectedCount = count;
-    segment.matches = null;
-    segment.matchesFor = null;
+    if (this.filter || forFilter) segment.matches = this.filter ? readMatches(session, this.filter) : null;
+    segment.matchesFor = this.filter || null;
   }
 
-  private segmentPath(segment: Segment): string {
-    return `${this.path}.${segment.first}`;
-  }
-
-  private dropSession(segment: Segment): void {
-    segment.session?.delete();
-    segment.session = null;
-    try {
-      (this.lib.FS as unknown as { unlink(path: string): void }).unlink(this.segmentPath(segment));
-    } catch {
-      // never written (segment not dissected yet)
+  private readColumns(session: DissectSession, segment: Segment, skip: number, limit: number): void {
+    const frames = session.getFrames('', skip, limit).frames;
+    for (let i = 0; i < frames.size(); i++) {
+      const meta: FrameMeta = frames.get(i);
+      const columns = meta.columns;
+      segment.columns[meta.number - 1] = {
+        source: this.intern(columns.get(2) ?? ''),
+        destination: this.intern(columns.get(3) ?? ''),
+        protocol: this.intern(columns.get(4) ?? ''),
+        info: columns.get(6) ?? '',
+        bg: meta.bg,
+        fg: meta.fg,
+      };
+      deleteIfPossible(columns);
+      deleteIfPossible(meta);
     }
+    deleteIfPossible(frames);
+  }
+
+  private intern(text: string): string {
+    const known = this.interned.get(text);
+    if (known !== undefined) return known;
+    if (this.interned.size < INTERN_LIMIT) this.interned.set(text, text);
+    return text;
   }
 
   private evictOverRing(): void {
@@ -344,11 +335,23 @@ export class CaptureDissector {
       const retained = this.total - this.evicted;
       if (retained <= this.ring.maxPackets && this.retainedBytes <= this.ring.maxBytes) break;
       const oldest = this.segments.shift()!;
-      this.dropSession(oldest);
+      this.slot.releaseIf((key) => key.startsWith(`${this.key}:${oldest.first}:`));
       this.evicted += oldest.records.length;
       this.retainedBytes -= oldest.bytes;
     }
   }
+}
+
+function readMatches(session: DissectSession, filter: string): Int32Array {
+  const frames = session.getFrames(filter, 0, 0).frames;
+  const matches = new Int32Array(frames.size());
+  for (let i = 0; i < matches.length; i++) {
+    const meta = frames.get(i);
+    matches[i] = meta.number;
+    deleteIfPossible(meta);
+  }
+  deleteIfPossible(frames);
+  return matches;
 }
 
 function timeOf(record: PcapRecord): number {

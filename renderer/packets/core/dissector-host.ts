@@ -6,6 +6,7 @@
 import type { WiregasmLib } from '@goodtools/wiregasm';
 import { CaptureDissector, toArray } from './capture-dissector.js';
 import { parseCaptureFile, PcapFormatError, PcapStreamReader, writePcap, writePcapng } from './pcap-format.js';
+import { SessionSlot } from './session-slot.js';
 import { udpRecords } from './synthetic-udp.js';
 import type { CaptureStats, FieldCompletion, FilterCheck, FollowResult, FrameDetails, PacketRow, RingLimit } from './viewer-types.js';
 
@@ -17,8 +18,12 @@ interface LiveCapture {
 
 export class DissectorHost {
   private readonly captures = new Map<string, LiveCapture>();
+  /** The single wiregasm session every capture of this instance takes turns with. */
+  readonly slot: SessionSlot;
 
-  constructor(readonly lib: WiregasmLib) {}
+  constructor(readonly lib: WiregasmLib) {
+    this.slot = new SessionSlot(lib);
+  }
 
   /**
    * V8 compiles wiregasm's 69 MB of WebAssembly lazily and tiers hot functions up later: the
@@ -47,7 +52,7 @@ export class DissectorHost {
   push(id: string, bytes: Uint8Array): number {
     const capture = this.require(id);
     const records = capture.reader.push(bytes);
-    if (!capture.dissector && capture.reader.header) capture.dissector = new CaptureDissector(this.lib, capture.reader.header.linkType, capture.ring);
+    if (!capture.dissector && capture.reader.header) capture.dissector = new CaptureDissector(this.slot, capture.reader.header.linkType, capture.ring);
     capture.dissector?.append(records);
     return records.length;
   }
@@ -66,7 +71,7 @@ export class DissectorHost {
     }
     if (parsed.records.length === 0) throw new Error('the capture file holds no packets');
     this.close(id);
-    const dissector = new CaptureDissector(this.lib, parsed.linkType, ring);
+    const dissector = new CaptureDissector(this.slot, parsed.linkType, ring);
     dissector.append(parsed.records);
     this.captures.set(id, { reader: new PcapStreamReader(), dissector, ring });
     dissector.dissectPending(0);
@@ -148,11 +153,7 @@ export class DissectorHost {
   close(id: string): void {
     const capture = this.captures.get(id);
     this.captures.delete(id);
-    try {
-      capture?.dissector?.dispose();
-    } catch {
-      // Freeing wasm sessions must never block opening a new capture; the memory is lost at worst.
-    }
+    capture?.dissector?.dispose();
   }
 
   private require(id: string): LiveCapture {
