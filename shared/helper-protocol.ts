@@ -33,6 +33,8 @@ export const helperRequestSchema = z.discriminatedUnion('op', [
   z.strictObject({ id: z.number().int().nonnegative(), op: z.literal('info') }),
   z.strictObject({ id: z.number().int().nonnegative(), op: z.literal('ns.create'), ns }),
   z.strictObject({ id: z.number().int().nonnegative(), op: z.literal('ns.delete'), ns }),
+  /** Take over a lab namespace an exported script made: only when everything running in it is this user's QEMU. */
+  z.strictObject({ id: z.number().int().nonnegative(), op: z.literal('ns.adopt'), ns }),
   z.strictObject({ id: z.number().int().nonnegative(), op: z.literal('bridge.create'), ns, bridge: dev }),
   z.strictObject({ id: z.number().int().nonnegative(), op: z.literal('bridge.delete'), ns, bridge: dev }),
   z.strictObject({ id: z.number().int().nonnegative(), op: z.literal('tap.create'), ns, tap: dev }),
@@ -65,6 +67,7 @@ export interface HelperResults {
   info: { version: string; uid: number; qemuUid: number; qemuGid: number; runtimeRoot: string; namespaces: string[] };
   'ns.create': { ns: string };
   'ns.delete': { ns: string };
+  'ns.adopt': { ns: string; pids: number[] };
   'bridge.create': Record<string, never>;
   'bridge.delete': Record<string, never>;
   'tap.create': Record<string, never>;

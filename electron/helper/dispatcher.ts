@@ -10,7 +10,7 @@ import { HelperFailure, clip, toWireError } from './errors.js';
 import { isOwned, listMarkers } from './ownership.js';
 import { attachLink, createBridge, createTap, deleteBridge, deleteTap, detachLink, setLink } from './ops/bridge-tap.js';
 import { collectGarbage } from './ops/gc.js';
-import { createNamespace, deleteNamespace, namespaceExists } from './ops/namespace.js';
+import { createNamespace, adoptNamespace, deleteNamespace, namespaceExists } from './ops/namespace.js';
 import { clearNetem, setNetem } from './ops/netem.js';
 import { startQemu } from './ops/qemu.js';
 import { HELPER_VERSION } from './version.js';
@@ -48,6 +48,7 @@ const handlers: { [K in HelperOp]: Handler<K> } = {
   }),
   'ns.create': (ctx, r) => ctx.queue.run(r.ns, () => createNamespace(ctx, r.ns)),
   'ns.delete': (ctx, r) => owned(ctx, r.ns, () => deleteNamespace(ctx, r.ns)),
+  'ns.adopt': (ctx, r) => ctx.queue.run(r.ns, () => adoptNamespace(ctx, r.ns)),
   'bridge.create': (ctx, r) => owned(ctx, r.ns, () => createBridge(r.ns, r.bridge)),
   'bridge.delete': (ctx, r) => owned(ctx, r.ns, () => deleteBridge(r.ns, r.bridge)),
   'tap.create': (ctx, r) => owned(ctx, r.ns, () => createTap(ctx, r.ns, r.tap)),

@@ -43,7 +43,7 @@ function makeGenerator(random: () => number, hostLinks: string[], hostNamespaces
   let nextId = 1;
   const id = (): number => nextId++;
 
-  const OPS = ['info', 'ns.create', 'ns.delete', 'bridge.create', 'bridge.delete', 'tap.create', 'tap.delete', 'link.attach', 'link.detach', 'link.set', 'netem.set', 'netem.clear', 'capture.start', 'capture.stop', 'qemu.start', 'gc'] as const;
+  const OPS = ['info', 'ns.create', 'ns.delete', 'ns.adopt', 'bridge.create', 'bridge.delete', 'tap.create', 'tap.delete', 'link.attach', 'link.detach', 'link.set', 'netem.set', 'netem.clear', 'capture.start', 'capture.stop', 'qemu.start', 'gc'] as const;
   const UNKNOWN_OPS = ['', 'INFO', 'info ', ' info', 'ns.create;', 'rm', 'exec', 'shell', 'sh -c', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'ns', 'ns.*', 'qemu.exec', 'ip', 'tc', 'tcpdump', 'ns.create\u0000', 'ɪnfo', 'gc\n', '../gc'];
   const HOSTILE_NAMES = [
     '', ' ', 'br0;reboot', '$(reboot)', '`id`', '$(ip link del eth0)', 'a/b', '../../etc/passwd', '..', '.', 'a b', 'x'.repeat(16), 'y'.repeat(300),
@@ -58,7 +58,7 @@ function makeGenerator(random: () => number, hostLinks: string[], hostNamespaces
     const ns = pick(UNOWNED);
     const dev = pick([...hostLinks, 'eth0', 'lo', 'br-lan', 'a.lan']);
     const base = { id: id() };
-    switch (int(13)) {
+    switch (int(14)) {
       case 0: return { ...base, op: 'ns.delete', ns };
       case 1: return { ...base, op: 'bridge.create', ns, bridge: dev };
       case 2: return { ...base, op: 'bridge.delete', ns, bridge: dev };
@@ -71,6 +71,8 @@ function makeGenerator(random: () => number, hostLinks: string[], hostNamespaces
       case 9: return { ...base, op: 'netem.clear', ns, dev };
       case 10: return { ...base, op: 'capture.start', ns, dev, filter: pick(['', 'icmp', 'tcp port 22', '$(reboot)', 'x'.repeat(1024)]) };
       case 11: return { ...base, op: 'qemu.start', ns, spec: validSpec() };
+      // The decoy runs nothing, so nothing shows whose it is: never adopted.
+      case 12: return { ...base, op: 'ns.adopt', ns: pick([DECOY_NS, ns]) };
       default:
         // The decoy exists on the host but was not created by the helper: `exists`, never adopted.
         return { ...base, op: 'ns.create', ns: DECOY_NS };

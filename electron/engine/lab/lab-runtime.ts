@@ -117,8 +117,16 @@ export class LabRuntime {
     if (this.networkUp || !existsSync(`/run/netns/${this.namespace}`)) return;
     const helper = await this.helper();
     const info = await helper.call({ op: 'info' });
-    // Not ours (an exported script's): leave it; `up` and `down` say what to do with it.
-    if (!info.namespaces.includes(this.namespace)) return;
+    if (!info.namespaces.includes(this.namespace)) {
+      // Made by an exported script (same names, same QEMU command lines): the helper takes it
+      // over when everything inside runs as our QEMU user. Otherwise leave it; `up` and `down`
+      // say what to do with it.
+      try {
+        await helper.call({ op: 'ns.adopt', ns: this.namespace });
+      } catch {
+        return;
+      }
+    }
     this.networkUp = true;
     const labDir = await this.labDir();
     for (const vm of this.document.vms) {

@@ -138,6 +138,7 @@ const resultSchemas: { [K in HelperOp]: z.ZodType<HelperResults[K]> } = {
   }),
   'ns.create': z.object({ ns: z.string() }),
   'ns.delete': z.object({ ns: z.string() }),
+  'ns.adopt': z.object({ ns: z.string(), pids: z.array(z.number().int()) }),
   'bridge.create': anyEmpty,
   'bridge.delete': anyEmpty,
   'tap.create': anyEmpty,

@@ -49,6 +49,49 @@ export async function createNamespace(ctx: HelperContext, ns: string): Promise<{
   return { ns };
 }
 
+/**
+ * Takes ownership of a lab namespace this helper did not create — one an exported script made
+ * (it builds exactly what the app builds). Refused unless the namespace runs at least one
+ * process and every process in it belongs to this user's QEMU user: then the caller could
+ * already control everything inside, and adopting gives them nothing they did not have.
+ */
+export async function adoptNamespace(ctx: HelperContext, ns: string): Promise<{ ns: string; pids: number[] }> {
+  if (!namespaceExists(ns)) throw new HelperFailure('not-found', `namespace ${ns} does not exist`, 'start the lab first');
+  const marker = readMarker(ns);
+  if (marker) {
+    if (marker.uid !== ctx.user.uid) throw new HelperFailure('not-owned', `namespace ${ns} belongs to another user's Wirebench`, 'leave it alone');
+    return { ns, pids: await namespacePids(ns) };
+  }
+  const pids = await namespacePids(ns);
+  if (pids.length === 0) {
+    throw new HelperFailure('not-owned', `namespace ${ns} runs nothing, so nothing shows whose it is; refusing to adopt it`, `if it is a leftover, remove it with "ip netns del ${ns}"`);
+  }
+  for (const pid of pids) {
+    const uid = processRealUid(pid);
+    if (uid !== null && uid !== ctx.user.qemuUid) {
+      throw new HelperFailure('not-owned', `namespace ${ns} runs process ${pid} of uid ${uid}, not this user's QEMU (uid ${ctx.user.qemuUid}); refusing to adopt it`, 'stop that lab with the tool that started it');
+    }
+  }
+  if (!claim(ns, ctx.user.uid)) throw new HelperFailure('exists', `namespace ${ns} was just adopted by another Wirebench helper`, 'retry');
+  return { ns, pids };
+}
+
+async function namespacePids(ns: string): Promise<number[]> {
+  const listed = await run('ip', ['netns', 'pids', ns]);
+  if (listed.code !== 0) throw commandFailure(`could not list the processes of namespace ${ns}`, listed);
+  return listed.stdout.split(/\s+/).filter((p) => /^\d+$/.test(p)).map(Number);
+}
+
+/** Real uid of a process, or null when it has already exited. */
+function processRealUid(pid: number): number | null {
+  try {
+    const match = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
 function releaseIfMine(ns: string): void {
   const marker = readMarker(ns);
   if (marker && createdByThisHelper(marker)) release(ns);
