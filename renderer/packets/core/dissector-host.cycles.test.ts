@@ -36,7 +36,7 @@ describe('dissection host across many captures', () => {
   beforeAll(async () => {
     const lib = await loadWiregasmNode();
     host = new DissectorHost(lib);
-    heap = () => lib.HEAPU8.length;
+    heap = () => lib.HEAPU8.buffer.byteLength;
   });
 
   it('starts and stops 10 live captures in a row without wasm errors or growing memory', () => {
