@@ -43,8 +43,8 @@ describe('document change plan', () => {
     const change = planDocumentChange(demo, next, running(['a', 'b']));
     expect(change.vmsRemoved).toEqual(['b']);
     expect(change.restartNeeded).toEqual([
-      'a/lan: IP changed; restart VM "a" to apply',
-      'VM "a": image, CPUs or memory changed; restart it to apply',
+      { vm: 'a', reason: 'a/lan: IP changed; restart VM "a" to apply' },
+      { vm: 'a', reason: 'VM "a": image, CPUs or memory changed; restart it to apply' },
     ]);
   });
 });

@@ -15,8 +15,8 @@ export interface DocumentChange {
   nicsRemoved: Nic[];
   linkChanged: Nic[];
   impairmentsChanged: Nic[];
-  /** Human-readable: what only a restart applies. */
-  restartNeeded: string[];
+  /** What only a restart applies, per VM, in words a person reads. */
+  restartNeeded: Array<{ vm: string; reason: string }>;
 }
 
 const nicKey = (n: { vm: string; bridge: string }) => `${n.vm}\0${n.bridge}`;
@@ -46,8 +46,8 @@ export function planDocumentChange(previous: LabDocument, next: LabDocument, isR
       change.nicsAdded.push(nic);
       continue;
     }
-    if (before.mac !== nic.mac) change.restartNeeded.push(`${nic.vm}/${nic.bridge}: MAC changed; restart VM "${nic.vm}" to apply`);
-    if (before.ip !== nic.ip) change.restartNeeded.push(`${nic.vm}/${nic.bridge}: IP changed; restart VM "${nic.vm}" to apply`);
+    if (before.mac !== nic.mac) change.restartNeeded.push({ vm: nic.vm, reason: `${nic.vm}/${nic.bridge}: MAC changed; restart VM "${nic.vm}" to apply` });
+    if (before.ip !== nic.ip) change.restartNeeded.push({ vm: nic.vm, reason: `${nic.vm}/${nic.bridge}: IP changed; restart VM "${nic.vm}" to apply` });
     if (before.link !== nic.link) change.linkChanged.push(nic);
     if (JSON.stringify(before.impairments ?? {}) !== JSON.stringify(nic.impairments ?? {})) change.impairmentsChanged.push(nic);
   }
@@ -59,7 +59,7 @@ export function planDocumentChange(previous: LabDocument, next: LabDocument, isR
     const after = nextVms.get(vm.name);
     if (!after || !isRunning(vm.name)) continue;
     if (after.cpus !== vm.cpus || after.memoryMiB !== vm.memoryMiB || JSON.stringify(after.image) !== JSON.stringify(vm.image)) {
-      change.restartNeeded.push(`VM "${vm.name}": image, CPUs or memory changed; restart it to apply`);
+      change.restartNeeded.push({ vm: vm.name, reason: `VM "${vm.name}": image, CPUs or memory changed; restart it to apply` });
     }
   }
   return change;

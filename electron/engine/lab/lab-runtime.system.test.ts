@@ -169,6 +169,19 @@ describe('VM runtime with real guests', () => {
     expect(execFileSync('ip', ['-n', ns, 'link', 'show'], { encoding: 'utf8' })).not.toContain('a.wan');
   });
 
+  it('lists edits only a restart applies until that VM restarts', async () => {
+    const current = (await engine.invoke('lab.current', {}))!.document;
+    const bigger = { ...current, vms: current.vms.map((v) => (v.name === 'a' ? { ...v, memoryMiB: 160 } : v)) };
+    const applied = await engine.invoke('lab.update', { document: bigger });
+    expect(applied.restartNeeded).toEqual(['VM "a": image, CPUs or memory changed; restart it to apply']);
+    expect((await engine.invoke('lab.status', {})).restartNeeded).toEqual(applied.restartNeeded);
+    await engine.invoke('vm.stop', { vm: 'a' });
+    const restarted = await engine.invoke('vm.start', { vm: 'a' });
+    expect(restarted.state).toBe('running');
+    expect((await engine.invoke('lab.status', {})).restartNeeded).toEqual([]);
+    expect((await engine.invoke('vm.run', { vm: 'a', command: 'ping -c 1 -W 2 b.lan >/dev/null' })).exitCode).toBe(0);
+  });
+
   it('marks a VM killed from outside as crashed with its last serial lines', async () => {
     const pid = (await engine.invoke('lab.status', {})).vms.find((v) => v.name === 'b')!.pid!;
     process.kill(pid, 'SIGKILL');

@@ -186,7 +186,7 @@ export class LabRuntime {
       namespace: this.namespace,
       running: this.networkUp,
       vms: this.document.vms.map((vm) => this.vms.get(vm.name)?.status() ?? { name: vm.name, state: 'stopped', pid: null, reason: null }),
-      restartNeeded: [],
+      restartNeeded: this.restartNeeded(),
     };
   }
 
@@ -207,6 +207,7 @@ export class LabRuntime {
       ...(vmDoc.image.kind === 'qcow2' ? { disks: { [name]: resolvePath(this.options.labFileDir ?? process.cwd(), vmDoc.image.path) } } : {}),
     });
     this.slots.set(name, new Map(spec.nics.map((n, i) => [n.deviceId, FIRST_NIC_SLOT + i])));
+    this.pendingRestarts.delete(name);
     await vm.start(spec, vmDoc.image.kind === 'tiny');
     this.poller.start();
     return vm.status();
@@ -367,7 +368,12 @@ export class LabRuntime {
     const previous = this.document;
     const change = planDocumentChange(previous, next, (vm) => this.vms.get(vm)?.state === 'running');
     this.document = next;
-    if (!this.networkUp) return change.restartNeeded;
+    for (const { vm, reason } of change.restartNeeded) {
+      const reasons = this.pendingRestarts.get(vm) ?? new Set<string>();
+      reasons.add(reason);
+      this.pendingRestarts.set(vm, reasons);
+    }
+    if (!this.networkUp) return this.restartNeeded();
     const helper = await this.helper();
     for (const vm of change.vmsRemoved) {
       await this.vms.get(vm)?.stop();
@@ -380,7 +386,16 @@ export class LabRuntime {
     for (const nic of change.linkChanged) await this.applyLink(nic);
     for (const nic of change.impairmentsChanged) await this.applyImpairments(nic);
     for (const bridge of change.bridgesRemoved) await helper.call({ op: 'bridge.delete', ns: this.namespace, bridge: hostBridgeName(bridge) }).catch(() => undefined);
-    return change.restartNeeded;
+    return this.restartNeeded();
+  }
+
+  /** Edits of running VMs that only a restart applies; each VM's list clears when it (re)starts. */
+  private readonly pendingRestarts = new Map<string, Set<string>>();
+
+  private restartNeeded(): string[] {
+    return [...this.pendingRestarts.entries()]
+      .filter(([vm]) => this.vms.get(vm)?.state === 'running')
+      .flatMap(([, reasons]) => [...reasons]);
   }
 
   /** Adds a NIC to a running VM: TAP first, then QEMU's netdev and device in a free PCI slot. */
