@@ -42,10 +42,14 @@ export const NicEdge = memo(function NicEdge({ id, sourceX, sourceY, targetX, ta
       const labels = edgeLabelsVisible();
       if (!force && !labels && counterHub.seq % LOW_DETAIL_EVERY !== 0) return;
       const rates = live?.rates;
-      // One text node for both lines (white-space: pre): one write, one text layout per tick.
-      const text = rates && labels ? `↓${formatBitRate(rates.rx_bps)} ↑${formatBitRate(rates.tx_bps)}\n${formatPacketRate(rates.rx_pps)} / ${formatPacketRate(rates.tx_pps)}` : '';
-      // Off-screen labels keep their old text until they come into view (next tick or view change).
-      if (rateRef.current && text !== written.text && (!text || labelOnScreen(labelAt.current.x, labelAt.current.y))) rateRef.current.textContent = written.text = text;
+      // Off-screen labels keep their old text until they come into view (next tick or view
+      // change); checking first also saves formatting numbers nobody sees.
+      const showText = !!rates && labels;
+      if (rateRef.current && (!showText || labelOnScreen(labelAt.current.x, labelAt.current.y))) {
+        // One text node for both lines (white-space: pre): one write, one text layout per tick.
+        const text = showText ? `↓${formatBitRate(rates.rx_bps)} ↑${formatBitRate(rates.tx_bps)}\n${formatPacketRate(rates.rx_pps)} / ${formatPacketRate(rates.tx_pps)}` : '';
+        if (text !== written.text) rateRef.current.textContent = written.text = text;
+      }
       if (!path) return;
       // Utilisation shows as colour only: a stroke-width change re-lays out the edges' <svg>
       // (measured ~6 ms per tick for 370 cables), a colour change only restyles and repaints.
