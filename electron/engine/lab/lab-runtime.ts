@@ -13,8 +13,8 @@ import { WirebenchError } from '../../../shared/api.js';
 import type { HelperCall, HelperOp, HelperResults } from '../../../shared/helper-protocol.js';
 import { guestNicName, hostBridgeName, namespaceName, netdevId, nicDeviceId, tapName } from '../../../shared/host-names.js';
 import { nicMac } from '../../../shared/guest-cmdline.js';
-import type { Impairments, LabDocument, Nic } from '../../../shared/lab.js';
-import { FIRST_NIC_SLOT } from '../../../shared/qemu-spec.js';
+import type { Impairments, LabDocument, Nic, Vm } from '../../../shared/lab.js';
+import { FIRST_NIC_SLOT, type QemuSpec } from '../../../shared/qemu-spec.js';
 import { labRuntimeDir, runtimeRoot, vmRuntimePaths } from '../../../shared/runtime-paths.js';
 import { CaptureManager } from '../capture/capture-manager.js';
 import type { EventBus } from '../event-bus.js';
@@ -133,14 +133,7 @@ export class LabRuntime {
       const paths = vmRuntimePaths(labDir, vm.name);
       const pid = readPidFile(paths.pidFile);
       if (pid === null) continue;
-      const spec = vmQemuSpec(this.document, vm.name, {
-        accel: resolveAccel(this.options.accel),
-        labDir,
-        tinyGuest: vm.image.kind === 'tiny' ? findTinyGuest() : { kernel: '/nonexistent', initrd: '/nonexistent' },
-        ...(vm.image.kind === 'qcow2' ? { disks: { [vm.name]: resolvePath(this.options.labFileDir ?? process.cwd(), vm.image.path) } } : {}),
-      });
-      this.slots.set(vm.name, new Map(spec.nics.map((n, i) => [n.deviceId, FIRST_NIC_SLOT + i])));
-      await this.vmProcess(vm.name).adopt(spec, pid);
+      await this.vmProcess(vm.name).adopt(await this.vmSpec(vm), pid);
     }
     if ([...this.vms.values()].some((v) => v.state === 'running')) this.poller.start();
   }
@@ -199,18 +192,27 @@ export class LabRuntime {
     // A crashed run may have left its TAPs behind.
     for (const call of vmNetworkTeardown(this.document, name)) await helper.call(call).catch(() => undefined);
     for (const call of vmNetworkPlan(this.document, name)) await this.callNetworkStep(call);
-    const spec = vmQemuSpec(this.document, name, {
-      accel: resolveAccel(this.options.accel),
-      labDir: await this.labDir(),
-      tinyGuest: vmDoc.image.kind === 'tiny' ? findTinyGuest() : { kernel: '/nonexistent', initrd: '/nonexistent' },
-      // Relative disk paths in a lab file mean "next to the lab file".
-      ...(vmDoc.image.kind === 'qcow2' ? { disks: { [name]: resolvePath(this.options.labFileDir ?? process.cwd(), vmDoc.image.path) } } : {}),
-    });
-    this.slots.set(name, new Map(spec.nics.map((n, i) => [n.deviceId, FIRST_NIC_SLOT + i])));
+    const spec = await this.vmSpec(vmDoc);
     this.pendingRestarts.delete(name);
     await vm.start(spec, vmDoc.image.kind === 'tiny');
     this.poller.start();
     return vm.status();
+  }
+
+  /**
+   * The VM's QEMU spec (the same builder the exported script uses), and the PCI slots its boot
+   * NICs take, so hot-plugged NICs go to free ones.
+   */
+  private async vmSpec(vm: Vm): Promise<QemuSpec> {
+    const spec = vmQemuSpec(this.document, vm.name, {
+      accel: resolveAccel(this.options.accel),
+      labDir: await this.labDir(),
+      tinyGuest: vm.image.kind === 'tiny' ? findTinyGuest() : { kernel: '/nonexistent', initrd: '/nonexistent' },
+      // Relative disk paths in a lab file mean "next to the lab file".
+      ...(vm.image.kind === 'qcow2' ? { disks: { [vm.name]: resolvePath(this.options.labFileDir ?? process.cwd(), vm.image.path) } } : {}),
+    });
+    this.slots.set(vm.name, new Map(spec.nics.map((n, i) => [n.deviceId, FIRST_NIC_SLOT + i])));
+    return spec;
   }
 
   async stopVm(name: string): Promise<VmStatus> {
@@ -294,20 +296,9 @@ export class LabRuntime {
   /** Pull (`down`) or re-plug (`up`) the cable: bridge membership + QMP set_link, or document only. */
   async setLink(ref: NicRef, link: 'up' | 'down'): Promise<NicInfo> {
     const nic = this.requireNic(ref, link === 'down' ? 'nic.disconnect' : 'nic.reconnect');
-    this.replaceNic({ ...nic, link });
-    const vm = this.vms.get(nic.vm);
-    if (vm?.state === 'running') {
-      const helper = await this.helper();
-      const tap = tapName(nic.vm, nic.bridge);
-      if (link === 'down') {
-        await helper.call({ op: 'link.detach', ns: this.namespace, tap });
-        await vm.qmp('nic.disconnect').setLink(netdevId(nic.bridge), false);
-      } else {
-        await helper.call({ op: 'link.attach', ns: this.namespace, tap, bridge: hostBridgeName(nic.bridge) });
-        await vm.qmp('nic.reconnect').setLink(netdevId(nic.bridge), true);
-      }
-    }
-    this.options.events.emit({ type: 'nic.link', vm: nic.vm, bridge: nic.bridge, link });
+    const next: Nic = { ...nic, link };
+    this.replaceNic(next);
+    await this.applyLink(next);
     return this.nicInfo(ref);
   }
 
@@ -425,14 +416,17 @@ export class LabRuntime {
     await helper.call({ op: 'tap.delete', ns: this.namespace, tap: tapName(nic.vm, nic.bridge) });
   }
 
+  /** Makes the running system match the NIC's `link` (nothing to do for a stopped VM), and says so. */
   private async applyLink(nic: Nic): Promise<void> {
     const vm = this.vms.get(nic.vm);
-    if (vm?.state !== 'running') return;
-    const helper = await this.helper();
-    const tap = tapName(nic.vm, nic.bridge);
-    if (nic.link === 'down') await helper.call({ op: 'link.detach', ns: this.namespace, tap });
-    else await helper.call({ op: 'link.attach', ns: this.namespace, tap, bridge: hostBridgeName(nic.bridge) });
-    await vm.qmp('link').setLink(netdevId(nic.bridge), nic.link === 'up');
+    if (vm?.state === 'running') {
+      const helper = await this.helper();
+      const tap = tapName(nic.vm, nic.bridge);
+      // Off the bridge first, so not one more frame reaches the guest after it sees carrier loss.
+      if (nic.link === 'down') await helper.call({ op: 'link.detach', ns: this.namespace, tap });
+      else await helper.call({ op: 'link.attach', ns: this.namespace, tap, bridge: hostBridgeName(nic.bridge) });
+      await vm.qmp(nic.link === 'down' ? 'nic.disconnect' : 'nic.reconnect').setLink(netdevId(nic.bridge), nic.link === 'up');
+    }
     this.options.events.emit({ type: 'nic.link', vm: nic.vm, bridge: nic.bridge, link: nic.link });
   }
 
