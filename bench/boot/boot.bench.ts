@@ -6,17 +6,15 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Engine } from '../../electron/engine/engine.js';
+import { rmSync } from 'node:fs';
 import { vmQemuSpec } from '../../electron/engine/qemu/vm-spec.js';
 import { findTinyGuest } from '../../electron/engine/qemu/tiny-guest.js';
 import { hostBridgeName, namespaceName, tapName } from '../../shared/host-names.js';
-import { LAB_FORMAT, serializeLab, validateLab, type LabDocument } from '../../shared/lab.js';
+import { LAB_FORMAT, validateLab, type LabDocument } from '../../shared/lab.js';
 import { qemuArgs } from '../../shared/qemu-spec.js';
 import { labRuntimeDir, runtimeRoot } from '../../shared/runtime-paths.js';
 import { report } from '../report.js';
+import { median, timeAppUp, waitGuestsReady } from '../lab-timing.js';
 
 const VMS = Number(process.env.BENCH_VMS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -35,19 +33,6 @@ function makeLab(): LabDocument {
   return result.lab;
 }
 
-async function appRun(lab: LabDocument): Promise<number> {
-  const dir = mkdtempSync(join(tmpdir(), 'wb-bench-'));
-  const path = join(dir, 'lab.lab.json');
-  writeFileSync(path, serializeLab(lab));
-  const engine = new Engine({ runtime: { accel: 'tcg' } });
-  await engine.invoke('lab.open', { path });
-  const start = performance.now();
-  await engine.invoke('lab.up', {});
-  const elapsed = performance.now() - start;
-  await engine.invoke('lab.down', {});
-  await engine.close();
-  return elapsed;
-}
 
 /** The baseline: a shell loop with the same QEMU argv (from the same pure builder). */
 async function shellRun(lab: LabDocument): Promise<number> {
@@ -70,10 +55,7 @@ async function shellRun(lab: LabDocument): Promise<number> {
   const start = performance.now();
   const run = spawnSync('bash', ['-c', lines.join('\n')], { encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`shell baseline failed: ${run.stderr}`);
-  const logs = lab.vms.map((vm) => join(labDir, `${vm.name}.log`));
-  while (!logs.every((log) => existsSync(log) && readFileSync(log, 'utf8').includes('WIREBENCH-READY'))) {
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitGuestsReady(lab);
   const elapsed = performance.now() - start;
   spawnSync('bash', ['-c', `for p in $(ip netns pids ${ns}); do kill -9 "$p"; done; ip netns del ${ns}`]);
   rmSync(labDir, { recursive: true, force: true });
@@ -84,9 +66,8 @@ const app: number[] = [];
 const shell: number[] = [];
 for (let round = 0; round < ROUNDS; round++) {
   shell.push(await shellRun(makeLab()));
-  app.push(await appRun(makeLab()));
+  app.push(await timeAppUp(makeLab()));
 }
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 report('boot', {
   vms: VMS,
   rounds: ROUNDS,

@@ -10,6 +10,11 @@
  * - filter_ms: `udp.dstport==53` over all of it, versus `tshark -r -Y`.
  * - live: the same packets pushed at 20,000 pps in 50 ms batches; every packet must be indexed
  *   (count exact) and the dissection backlog must drain; max backlog and catch-up are reported.
+ * - real_live: the whole live path for real (root; see electron/engine/test-support/
+ *   live-pipeline.ts): BENCH_LIVE_PACKETS (100,000) UDP packets replayed by tcpreplay at 20,000
+ *   pps into a lab bridge, captured through the engine with saveTo, every chunk posted to the
+ *   viewer's worker code in its own thread. Fails unless viewer == saved file == sent, or any
+ *   gap equals tcpdump's reported kernel drops; reports the pps tcpreplay achieved.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -18,10 +23,13 @@ import { join } from 'node:path';
 import { DissectorHost } from '../../renderer/packets/core/dissector-host.js';
 import { writePcap } from '../../renderer/packets/core/pcap-format.js';
 import { loadWiregasmNode } from '../../renderer/packets/core/wiregasm-node.js';
+import { runLivePipeline } from '../../electron/engine/test-support/live-pipeline.js';
 import { report } from '../report.js';
 import { udpRecords } from '../../renderer/packets/core/synthetic-udp.js';
 
 const PACKETS = Number(process.env.BENCH_PACKETS ?? 100_000);
+const LIVE_PACKETS = Number(process.env.BENCH_LIVE_PACKETS ?? 100_000);
+const LIVE_PPS = 20_000;
 const FILTER = 'udp.dstport==53';
 
 function timed<T>(work: () => T): [T, number] {
@@ -88,6 +96,11 @@ async function main(): Promise<void> {
   const drainedMs = performance.now() - liveStart;
   const live = host.stats('live')!;
   if (live.total !== PACKETS) throw new Error(`live path indexed ${live.total} of ${PACKETS} packets`);
+  host.close('live');
+
+  const real = await runLivePipeline(LIVE_PACKETS, LIVE_PPS);
+  const explained = real.viewer === real.saved && real.captured === real.saved && real.sent - real.saved === real.kernelDrops;
+  if (!explained) throw new Error(`real live path lost packets silently: ${JSON.stringify(real)}`);
 
   report('dissect', {
     packets: PACKETS,
@@ -107,6 +120,15 @@ async function main(): Promise<void> {
     live_drained_ms: Math.round(drainedMs),
     live_max_backlog: maxBacklog,
     live_dissect_pps: Math.round(PACKETS / (drainedMs / 1000)),
+    real_live_sent: real.sent,
+    real_live_pps: Math.round(real.sentPps),
+    real_live_saved: real.saved,
+    real_live_viewer: real.viewer,
+    real_live_kernel_drops: real.kernelDrops,
+    real_live_missing: real.sent - real.viewer,
+    real_live_max_backlog: real.maxBacklog,
+    real_live_drain_ms: Math.round(real.drainMs),
+    real_live_chunks: real.chunks,
     load_avg: Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]),
   });
 }

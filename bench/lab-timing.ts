@@ -1,0 +1,34 @@
+/** Shared by the lab benchmarks: timing the app's `lab up`, and waiting for guests' ready lines. */
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Engine } from '../electron/engine/engine.js';
+import { namespaceName } from '../shared/host-names.js';
+import { serializeLab, type LabDocument } from '../shared/lab.js';
+import { labRuntimeDir, runtimeRoot, vmRuntimePaths } from '../shared/runtime-paths.js';
+
+/** Milliseconds for the app's `lab up` (every guest ready); the lab is taken down afterwards. */
+export async function timeAppUp(lab: LabDocument): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'wb-bench-'));
+  const path = join(dir, 'lab.lab.json');
+  writeFileSync(path, serializeLab(lab));
+  const engine = new Engine({ runtime: { accel: 'tcg' } });
+  await engine.invoke('lab.open', { path });
+  const start = performance.now();
+  await engine.invoke('lab.up', {});
+  const elapsed = performance.now() - start;
+  await engine.invoke('lab.down', {});
+  await engine.close();
+  return elapsed;
+}
+
+/** Resolves once every VM of the lab printed `WIREBENCH-READY` in its serial log (runs as root). */
+export async function waitGuestsReady(lab: LabDocument): Promise<void> {
+  const labDir = labRuntimeDir(runtimeRoot(0, undefined), namespaceName(lab));
+  const logs = lab.vms.map((vm) => vmRuntimePaths(labDir, vm.name).serialLog);
+  while (!logs.every((log) => existsSync(log) && readFileSync(log, 'utf8').includes('WIREBENCH-READY'))) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
