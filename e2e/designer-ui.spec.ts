@@ -100,6 +100,24 @@ describe.skipIf(!CHROMIUM)('designer UI in browser mode', () => {
     await expect.poll(position, { timeout: 5000 }).toEqual(before);
   });
 
+  it('shows a problem from the engine on the cable it concerns and in the problems list', async () => {
+    const { page } = app;
+    // Two NICs with one MAC on one bridge: the engine's validator warns (frames would be misdelivered).
+    for (const vm of ['a', 'b']) {
+      await page.getByTestId(`hit-nic:${vm}:lan1`).click({ modifiers: ['Shift'], force: true });
+      await page.getByTestId('nic-mac').fill('52:54:00:aa:bb:cc');
+      await page.getByTestId('nic-mac').press('Enter');
+    }
+    await expect.poll(() => page.getByTestId('problems').textContent(), { timeout: 5000 }).toMatch(/0 error\(s\), 1 warning\(s\).*nics\[1\]\.mac/);
+    await expect.poll(() => page.getByTestId('edge-nic:b:lan1').getAttribute('class')).toMatch(/has-warning/);
+    // Warnings do not block starting; errors would.
+    await expect(page.getByTestId('lab-start').isDisabled()).resolves.toBe(false);
+    await app.screenshot('05-problem-on-edge');
+    await page.getByTestId('nic-mac').fill('');
+    await page.getByTestId('nic-mac').press('Enter');
+    await expect.poll(() => page.getByTestId('problems').textContent(), { timeout: 5000 }).toBe('No problems');
+  });
+
   it('saves to a typed path (browser mode) and the file is a valid lab', async () => {
     const { page } = app;
     const target = join(lab.dir, 'saved.lab.json');
@@ -112,7 +130,7 @@ describe.skipIf(!CHROMIUM)('designer UI in browser mode', () => {
     if (!saved.ok) return;
     expect(saved.lab.vms.map((v) => v.name).sort()).toEqual(['a', 'b']);
     expect(saved.lab.nics.map((n) => `${n.vm}:${n.bridge}:${n.ip}:${n.link}`).sort()).toEqual(['a:lan1:10.0.0.1/24:up', 'b:lan1:10.0.0.2/24:up']);
-    await app.screenshot('05-saved');
+    await app.screenshot('06-saved');
   });
 
   it('refuses a wrong token', async () => {
@@ -122,7 +140,7 @@ describe.skipIf(!CHROMIUM)('designer UI in browser mode', () => {
       await page.goto(`${app.mode.server.origin}/?token=not-the-token`);
       await page.getByTestId('fatal').waitFor();
       await expect(page.getByTestId('fatal').textContent()).resolves.toMatch(/refused the token/);
-      await page.screenshot({ path: join(SCREENSHOTS, '06-wrong-token.png') });
+      await page.screenshot({ path: join(SCREENSHOTS, '07-wrong-token.png') });
     } finally {
       await chromium.close();
     }

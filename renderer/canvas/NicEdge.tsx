@@ -2,7 +2,7 @@ import { memo, useEffect, useRef } from 'react';
 import { EdgeLabelRenderer, getStraightPath, type EdgeProps } from '@xyflow/react';
 import { formatBitRate, formatPacketRate } from '../../shared/format.js';
 import { counterHub } from '../store/counter-hub.js';
-import { edgeColour, IDLE_COLOUR } from './edge-look.js';
+import { edgeColour } from './edge-look.js';
 import { edgeLabelsVisible, labelOnScreen, onLevelOfDetailChange } from './level-of-detail.js';
 import type { NicFlowEdge } from './flow-model.js';
 
@@ -53,7 +53,7 @@ export const NicEdge = memo(function NicEdge({ id, sourceX, sourceY, targetX, ta
       if (!path) return;
       // Utilisation shows as colour only: a stroke-width change re-lays out the edges' <svg>
       // (measured ~6 ms per tick for 370 cables), a colour change only restyles and repaints.
-      const stroke = down ? '' : rates ? edgeColour(rates.rx_bps, rates.tx_bps, capacity) : IDLE_COLOUR;
+      const stroke = down || !rates ? '' : edgeColour(rates.rx_bps, rates.tx_bps, capacity);
       if (stroke !== written.stroke) path.style.stroke = written.stroke = stroke;
       const errors = (live?.counters.errors ?? 0) > 0;
       if (errors !== written.errors) {
