@@ -3,18 +3,10 @@
  * Content-Security-Policy, no navigation, no new windows, no webviews, no permissions.
  */
 import type { Session, WebContents, WebPreferences } from 'electron';
+import { APP_CSP, DISSECT_WORKER_CSP, isDissectWorker } from '../../shared/content-security-policy.js';
 
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self' 'wasm-unsafe-eval'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+/** Kept as a name of this module: tests and main import it from here. */
+export const CONTENT_SECURITY_POLICY = APP_CSP;
 
 export function secureWebPreferences(preloadPath: string): WebPreferences {
   return {
@@ -33,9 +25,6 @@ export function secureWebPreferences(preloadPath: string): WebPreferences {
   };
 }
 
-/** See DISSECT_WORKER_CSP in the browser-mode server: Emscripten's embind needs `new Function` in the packet worker only. */
-const DISSECT_WORKER_CSP = CONTENT_SECURITY_POLICY.replace("'wasm-unsafe-eval'", "'wasm-unsafe-eval' 'unsafe-eval'");
-const isDissectWorker = (url: string): boolean => /\/assets\/dissect\.worker-[\w-]+\.js(?:[?#]|$)/.test(url ?? '');
 
 /** Sends the CSP as a response header for every page the session loads (file:// included). */
 export function installContentSecurityPolicy(session: Session): void {

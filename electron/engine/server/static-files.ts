@@ -7,6 +7,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
+import { APP_CSP, DISSECT_WORKER_CSP, isDissectWorker } from '../../../shared/content-security-policy.js';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -23,25 +24,8 @@ const CONTENT_TYPES: Record<string, string> = {
 };
 
 /** `connect-src 'self'` covers ws:// to the same host and port in current Chromium and Firefox. */
-export const BROWSER_CSP = [
-  "default-src 'self'",
-  "script-src 'self' 'wasm-unsafe-eval'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
-
-/**
- * The packet-dissection worker runs Wireshark compiled by Emscripten, whose embind glue builds
- * functions with `new Function`; only that worker script (no DOM, talks to the page by
- * postMessage only) gets 'unsafe-eval'. The page itself keeps the strict policy.
- */
-export const DISSECT_WORKER_CSP = BROWSER_CSP.replace("'wasm-unsafe-eval'", "'wasm-unsafe-eval' 'unsafe-eval'");
-export const isDissectWorker = (path: string): boolean => /\/assets\/dissect\.worker-[\w-]+\.js$/.test(path);
+export const BROWSER_CSP = APP_CSP;
+export { DISSECT_WORKER_CSP, isDissectWorker };
 
 export function createStaticHandler(root: string) {
   const base = normalize(root.endsWith(sep) ? root : root + sep);
