@@ -3,7 +3,7 @@
  * `MenuCommand`s (it owns the document and its undo history); the rest are Electron roles.
  */
 import type { MenuItemConstructorOptions } from 'electron';
-import type { MenuCommand } from '../../renderer/transport/shell-api.js';
+import type { MenuCommand } from '../../shared/shell-api.js';
 import { basename } from 'node:path';
 
 export function buildMenuTemplate(options: {

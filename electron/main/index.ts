@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Engine } from '../engine/engine.js';
 import { demoLabPath } from '../engine/server/app-files.js';
-import type { DocumentState, MenuCommand } from '../../renderer/transport/shell-api.js';
+import type { DocumentState, MenuCommand } from '../../shared/shell-api.js';
 import { buildMenuTemplate } from './app-menu.js';
 import { rendererEntry } from './app-url.js';
 import { registerEngineIpc } from './ipc-bridge.js';

@@ -5,7 +5,7 @@
  */
 import type { BrowserWindow, Dialog, IpcMain } from 'electron';
 import { z } from 'zod';
-import { documentStateSchema, type DocumentState } from '../../renderer/transport/shell-api.js';
+import { documentStateSchema, type DocumentState } from '../../shared/shell-api.js';
 import { DOCUMENT_STATE_CHANNEL, PICK_OPEN_CHANNEL, PICK_SAVE_CHANNEL } from './ipc-channels.js';
 import { isTrustedSender } from './ipc-bridge.js';
 

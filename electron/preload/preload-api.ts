@@ -1,8 +1,8 @@
 /** The objects the preload exposes, built over a minimal slice of `ipcRenderer` (so tests can pass a fake). */
 import type { IpcRenderer, IpcRendererEvent } from 'electron';
 import { createLabApi, labEventSchema, type Channel, type CommandParams, type CommandResult, type LabApi, type LabEvent } from '../../shared/api.js';
-import { unwrapReply } from '../../renderer/transport/unwrap-reply.js';
-import { menuCommandSchema, type DocumentState, type MenuCommand, type ShellApi } from '../../renderer/transport/shell-api.js';
+import { unwrapReply } from '../../shared/unwrap-reply.js';
+import { menuCommandSchema, type DocumentState, type MenuCommand, type ShellApi } from '../../shared/shell-api.js';
 import { DOCUMENT_STATE_CHANNEL, EVENT_CHANNEL, INVOKE_CHANNEL, MENU_CHANNEL, PICK_OPEN_CHANNEL, PICK_SAVE_CHANNEL } from '../main/ipc-channels.js';
 
 type IpcSlice = Pick<IpcRenderer, 'invoke' | 'on' | 'removeListener' | 'send'>;

@@ -4,7 +4,7 @@
  */
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLabApi, type LabApi } from '../../shared/api.js';
-import type { ShellApi } from '../../renderer/transport/shell-api.js';
+import type { ShellApi } from '../../shared/shell-api.js';
 import { EVENT_CHANNEL, INVOKE_CHANNEL, MENU_CHANNEL } from '../main/ipc-channels.js';
 
 const exposed = new Map<string, unknown>();

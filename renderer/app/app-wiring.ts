@@ -5,7 +5,7 @@
  */
 import { labStore } from '../store/lab-store.js';
 import { useUi } from '../store/ui-store.js';
-import type { ShellApi } from '../transport/shell-api.js';
+import type { ShellApi } from '../../shared/shell-api.js';
 import type { LabActions } from './lab-actions.js';
 import { writeRecovery } from './recovery.js';
 

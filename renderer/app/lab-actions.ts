@@ -9,7 +9,7 @@ import type { EngineSync } from '../store/engine-sync.js';
 import type { LabStore } from '../store/lab-store.js';
 import type { LabChange } from '../store/lab-changes.js';
 import type { RuntimeState } from '../store/runtime-store.js';
-import type { ShellApi } from '../transport/shell-api.js';
+import type { ShellApi } from '../../shared/shell-api.js';
 import type { StoreApi } from 'zustand/vanilla';
 import { clearRecovery, readRecovery } from './recovery.js';
 import { openNicViewer } from '../packets/viewer-actions.js';

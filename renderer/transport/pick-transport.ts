@@ -3,7 +3,7 @@
  * served by `wirebench serve` (WebSocket). Everything above this file sees only `LabApi`.
  */
 import type { LabApi, LabEvent } from '../../shared/api.js';
-import type { ShellApi } from './shell-api.js';
+import type { ShellApi } from '../../shared/shell-api.js';
 import { connectWebSocket, type ConnectionStatus } from './ws-client.js';
 
 declare global {

@@ -5,7 +5,7 @@
  * against their command's result schema here.
  */
 import { createLabApi, WirebenchError, type Channel, type CommandParams, type CommandResult, type LabApi, type LabEvent } from '../../shared/api.js';
-import { unwrapReply } from './unwrap-reply.js';
+import { unwrapReply } from '../../shared/unwrap-reply.js';
 import type { FromWorker, ToWorker } from './ws-worker-protocol.js';
 
 export type ConnectionStatus = { state: 'open' } | { state: 'closed'; reason: string };

@@ -4,7 +4,7 @@
  * and a 1,000-NIC `counters.tick` parsed on the main thread cost a frame four times a second.
  * The page receives already-checked values by structured clone.
  */
-import { serverMessageSchema } from '../../electron/engine/server/ws-protocol.js';
+import { serverMessageSchema } from '../../shared/ws-protocol.js';
 import type { FromWorker, ToWorker } from './ws-worker-protocol.js';
 
 const scope = globalThis as unknown as {

@@ -6,7 +6,7 @@ import WebSocket from 'ws';
 import { errorToData, isChannel, parseParams, WirebenchError, type LabEvent, type Reply } from '../../../shared/api.js';
 import { LAB_FORMAT } from '../../../shared/lab.js';
 import { startLabServer, type EngineEndpoint, type LabServer } from './lab-server.js';
-import { CLOSE_BAD_TOKEN, MAX_MESSAGE_BYTES, serverMessageSchema, type ServerMessage } from './ws-protocol.js';
+import { CLOSE_BAD_TOKEN, MAX_MESSAGE_BYTES, serverMessageSchema, type ServerMessage } from '../../../shared/ws-protocol.js';
 
 /** Enough of the engine for transport tests: the contract's parsing and one command. */
 class FakeEngine implements EngineEndpoint {

@@ -22,7 +22,7 @@ import {
   MAX_MESSAGE_BYTES,
   requestSchema,
   type ServerMessage,
-} from './ws-protocol.js';
+} from '../../../shared/ws-protocol.js';
 
 /** What the server needs from the engine (the real `Engine` or a test double). */
 export interface EngineEndpoint {

@@ -3,7 +3,7 @@
  * Both transports use it, so a reply is parsed with the contract's schema on the receiving
  * side whichever way it travelled.
  */
-import { commands, errorFromData, replySchema, WirebenchError, type Channel, type CommandResult } from '../../shared/api.js';
+import { commands, errorFromData, replySchema, WirebenchError, type Channel, type CommandResult } from './api.js';
 
 export function unwrapReply<C extends Channel>(channel: C, raw: unknown): CommandResult<C> {
   const reply = replySchema.safeParse(raw);

@@ -11,7 +11,7 @@
  * A wrong or missing token closes the socket with one of the close codes below.
  */
 import { z } from 'zod';
-import { labEventSchema, replySchema } from '../../../shared/api.js';
+import { labEventSchema, replySchema } from './api.js';
 
 /** Largest message either side accepts; a lab document of 500 VMs is well under 200 KiB. */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
