@@ -188,6 +188,9 @@ describe('VM runtime with real guests', () => {
     const crashed = await waitFor('crashed state', () => events.find((e) => e.type === 'vm.state' && e.vm === 'b' && e.state === 'crashed'), 10_000);
     expect(crashed.type === 'vm.state' && crashed.reason).toMatch(/QEMU exited unexpectedly/);
     expect((await engine.invoke('lab.status', {})).vms.find((v) => v.name === 'b')!.state).toBe('crashed');
+    // Starting it again cleans up what the crash left (its TAP) and boots it.
+    expect((await engine.invoke('vm.start', { vm: 'b' })).state).toBe('running');
+    expect((await engine.invoke('vm.run', { vm: 'a', command: 'ping -c 1 -W 2 b.lan >/dev/null' })).exitCode).toBe(0);
   });
 
   it('lab down stops everything and leaves no namespace, process or runtime file', async () => {

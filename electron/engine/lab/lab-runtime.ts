@@ -188,9 +188,11 @@ export class LabRuntime {
     await this.ensureNetwork();
     const vm = this.vmProcess(name);
     if (vm.state === 'running' || vm.state === 'starting') return vm.status();
-    const helper = await this.helper();
-    // A crashed run may have left its TAPs behind.
-    for (const call of vmNetworkTeardown(this.document, name)) await helper.call(call).catch(() => undefined);
+    if (vm.state === 'crashed') {
+      // A crashed run left its TAPs behind; a clean stop removed them already.
+      const helper = await this.helper();
+      for (const call of vmNetworkTeardown(this.document, name)) await helper.call(call).catch(() => undefined);
+    }
     for (const call of vmNetworkPlan(this.document, name)) await this.callNetworkStep(call);
     const spec = await this.vmSpec(vmDoc);
     this.pendingRestarts.delete(name);
