@@ -37,13 +37,12 @@ async function boot(): Promise<void> {
     lab: labStore,
     runtime: runtimeStore,
     counters: counterHub,
-    storage: window.localStorage,
     prompts: { confirm: (m) => useUi.getState().confirm(m), askPath: (t, i) => useUi.getState().askPath(t, i) },
   });
   if (transport.shell) installShell(transport.shell, actions);
   else installKeyboard(actions);
   installUnloadGuard();
-  installAutosave(window.localStorage);
+  installAutosave(transport.api);
   transport.onStatus((status) => {
     if (status.state === 'closed') runtimeStore.getState().notify('error', status.reason);
   });

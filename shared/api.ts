@@ -117,6 +117,10 @@ export const commands = {
   'lab.update': { params: z.strictObject({ document: labSchema }), result: z.strictObject({ problems: z.array(labProblemSchema), restartNeeded: z.array(z.string()) }) },
   'lab.save': { params: z.strictObject({ path: z.string().min(1).max(4096).optional() }), result: z.strictObject({ path: z.string() }) },
   'lab.validate': { params: z.strictObject({ document: z.unknown() }), result: z.strictObject({ problems: z.array(labProblemSchema) }) },
+  // Autosave copies of unsaved edits, kept by the engine (see electron/engine/lab/recovery-store.ts)
+  'recovery.write': { params: z.strictObject({ path: z.string().max(4096).nullable(), document: labSchema }), result: ok },
+  'recovery.read': { params: z.strictObject({ path: z.string().max(4096).nullable(), id: z.string().max(64).optional(), name: z.string().max(100) }), result: z.strictObject({ savedAt: z.number(), path: z.string().nullable(), document: labSchema }).nullable() },
+  'recovery.clear': { params: z.strictObject({ path: z.string().max(4096).nullable(), id: z.string().max(64).optional(), name: z.string().max(100) }), result: ok },
   // Running the lab
   'lab.up': { params: none, result: labStatusSchema },
   /** Namespace, bridges and every TAP, without booting VMs (the CLI's `up --network-only`). */
@@ -248,6 +252,11 @@ export interface LabApi {
     down(): Promise<LabStatus>;
     status(): Promise<LabStatus>;
   };
+  recovery: {
+    write(path: string | null, document: LabDocument): Promise<void>;
+    read(path: string | null, lab: Pick<LabDocument, 'id' | 'name'>): Promise<{ savedAt: number; path: string | null; document: LabDocument } | null>;
+    clear(path: string | null, lab: Pick<LabDocument, 'id' | 'name'>): Promise<void>;
+  };
   vm: {
     start(vm: string): Promise<VmStatus>;
     stop(vm: string): Promise<VmStatus>;
@@ -303,6 +312,11 @@ export function createLabApi(invoke: Invoke, onEvent: LabApi['onEvent']): LabApi
       up: () => invoke('lab.up', {}),
       down: () => invoke('lab.down', {}),
       status: () => invoke('lab.status', {}),
+    },
+    recovery: {
+      write: (path, document) => done(invoke('recovery.write', { path, document })),
+      read: (path, lab) => invoke('recovery.read', { path, name: lab.name, ...(lab.id ? { id: lab.id } : {}) }),
+      clear: (path, lab) => done(invoke('recovery.clear', { path, name: lab.name, ...(lab.id ? { id: lab.id } : {}) })),
     },
     vm: {
       start: (vm) => invoke('vm.start', { vm }),

@@ -22,6 +22,7 @@ import { LAB_FORMAT, validateLab, type LabDocument, type LabProblem } from '../.
 import { EventBus, type EventListener } from './event-bus.js';
 import { readLabFile, writeLabFile } from './lab/lab-file.js';
 import { LabRuntime, type LabRuntimeOptions } from './lab/lab-runtime.js';
+import { RecoveryStore } from './lab/recovery-store.js';
 import { exportLab } from './export/export-lab.js';
 import { openInWireshark, wiresharkStatus } from './capture/wireshark-launcher.js';
 
@@ -31,6 +32,8 @@ type Handlers = { [C in Channel]: (params: CommandParams<C>) => Promise<CommandR
 
 export interface EngineOptions {
   runtime?: Omit<LabRuntimeOptions, 'events'>;
+  /** Where autosave copies go (default `$XDG_STATE_HOME/wirebench/recovery`). */
+  recoveryDir?: string;
   /** Where the demo lab lives (bundles move files around). */
   demoLabPath?: string;
 }
@@ -40,8 +43,11 @@ export class Engine {
   private path: string | null = null;
   private document: LabDocument | null = null;
   private runtime: LabRuntime | null = null;
+  private readonly recovery: RecoveryStore;
 
-  constructor(private readonly options: EngineOptions = {}) {}
+  constructor(private readonly options: EngineOptions = {}) {
+    this.recovery = new RecoveryStore(options.recoveryDir);
+  }
 
   onEvent(listener: EventListener): () => void {
     return this.events.on(listener);
@@ -130,10 +136,22 @@ export class Engine {
       const target = path ?? this.path;
       if (!target) throw new WirebenchError('no-path', 'this lab has never been saved', 'choose a file name (Save As…)');
       await writeLabFile(target, lab);
+      // Saved: the autosave copies (under the old name too, for a first save) are stale now.
+      await this.recovery.clear(target, lab);
+      if (this.path !== target) await this.recovery.clear(this.path, lab);
       this.path = target;
       return { path: target };
     },
     'lab.validate': async ({ document }) => ({ problems: validateLab(document).problems }),
+    'recovery.write': async ({ path, document }) => {
+      await this.recovery.write(path, document);
+      return {};
+    },
+    'recovery.read': async ({ path, id, name }) => this.recovery.read(path, { id, name }),
+    'recovery.clear': async ({ path, id, name }) => {
+      await this.recovery.clear(path, { id, name });
+      return {};
+    },
     'lab.up': async () => (await this.getRuntime()).up(),
     'lab.upNetwork': async () => (await this.getRuntime()).upNetworkOnly(),
     'lab.down': async () => (await this.getRuntime()).down(),

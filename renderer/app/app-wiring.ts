@@ -7,7 +7,7 @@ import { labStore } from '../store/lab-store.js';
 import { useUi } from '../store/ui-store.js';
 import type { ShellApi } from '../../shared/shell-api.js';
 import type { LabActions } from './lab-actions.js';
-import { writeRecovery } from './recovery.js';
+import type { LabApi } from '../../shared/api.js';
 
 const AUTOSAVE_DELAY_MS = 3000;
 
@@ -42,14 +42,15 @@ export function installUnloadGuard(): () => void {
   return () => window.removeEventListener('beforeunload', onBeforeUnload);
 }
 
-export function installAutosave(storage: Storage): () => void {
+export function installAutosave(api: Pick<LabApi, 'recovery'>): () => void {
   let timer: ReturnType<typeof setTimeout> | null = null;
   const unsubscribe = labStore.subscribe((state, previous) => {
     if (state.document === previous.document || !state.dirty) return;
     if (timer) clearTimeout(timer);
     timer = setTimeout(() => {
       const { document, path, dirty } = labStore.getState();
-      if (document && dirty) writeRecovery(storage, path, document);
+      // A failed autosave must not disturb editing; the lab can still be saved normally.
+      if (document && dirty) void api.recovery.write(path, document).catch(() => undefined);
     }, AUTOSAVE_DELAY_MS);
   });
   return () => {

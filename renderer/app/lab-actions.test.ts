@@ -5,29 +5,25 @@ import { CounterHub } from '../store/counter-hub.js';
 import { createLabStore } from '../store/lab-store.js';
 import { createRuntimeStore } from '../store/runtime-store.js';
 import { createLabActions, type Prompts } from './lab-actions.js';
-import { writeRecovery } from './recovery.js';
 
 const saved: LabDocument = { format: LAB_FORMAT, id: 'abcdef0123', name: 'lab', bridges: [{ name: 'lan', position: { x: 0, y: 0 } }], vms: [], nics: [] };
 
-function memoryStorage(): Storage {
-  const map = new Map<string, string>();
-  return {
-    get length() {
-      return map.size;
-    },
-    clear: () => map.clear(),
-    getItem: (k) => map.get(k) ?? null,
-    key: (i) => [...map.keys()][i] ?? null,
-    removeItem: (k) => void map.delete(k),
-    setItem: (k, v) => void map.set(k, v),
-  };
-}
-
 function setup(answers: { confirm: boolean; path?: string | null }) {
   const calls: Array<[string, unknown]> = [];
+  /** The engine's recovery files, by path (the engine side is tested in recovery-store.test.ts). */
+  const recoveries = new Map<string | null, { savedAt: number; path: string | null; document: LabDocument }>();
   const invoke = vi.fn(async (channel: string, params: unknown) => {
     calls.push([channel, params]);
+    const p = params as { path: string | null; document: LabDocument };
     switch (channel) {
+      case 'recovery.read':
+        return recoveries.get(p.path) ?? null;
+      case 'recovery.write':
+        recoveries.set(p.path, { savedAt: 1, path: p.path, document: p.document });
+        return {};
+      case 'recovery.clear':
+        recoveries.delete(p.path);
+        return {};
       case 'lab.current':
       case 'lab.open':
       case 'lab.new':
@@ -46,16 +42,15 @@ function setup(answers: { confirm: boolean; path?: string | null }) {
   const api: LabApi = createLabApi(invoke as never, () => () => {});
   const lab = createLabStore();
   const runtime = createRuntimeStore();
-  const storage = memoryStorage();
   const prompts: Prompts = { confirm: vi.fn(async () => answers.confirm), askPath: vi.fn(async () => answers.path ?? null) };
-  const actions = createLabActions({ api, shell: null, sync: { flush: async () => {}, stop: () => {} }, lab, runtime, counters: new CounterHub(), prompts, storage });
-  return { actions, lab, runtime, storage, prompts, calls };
+  const actions = createLabActions({ api, shell: null, sync: { flush: async () => {}, stop: () => {} }, lab, runtime, counters: new CounterHub(), prompts });
+  return { actions, lab, runtime, recoveries, prompts, calls };
 }
 
 describe('lab actions', () => {
   it('offers unsaved changes from the recovery copy and restores them as an undoable edit', async () => {
-    const { actions, lab, storage, prompts } = setup({ confirm: true });
-    writeRecovery(storage, '/labs/lab.lab.json', { ...saved, bridges: [...saved.bridges, { name: 'wan', position: { x: 9, y: 9 } }] });
+    const { actions, lab, recoveries, prompts } = setup({ confirm: true });
+    recoveries.set('/labs/lab.lab.json', { savedAt: 1, path: '/labs/lab.lab.json', document: { ...saved, bridges: [...saved.bridges, { name: 'wan', position: { x: 9, y: 9 } }] } });
     await actions.loadCurrent();
     expect(prompts.confirm).toHaveBeenCalledWith(expect.stringMatching(/unsaved changes .* Restore them\?/));
     expect(lab.getState().document!.bridges.map((b) => b.name)).toEqual(['lan', 'wan']);

@@ -11,7 +11,6 @@ import type { LabChange } from '../store/lab-changes.js';
 import type { RuntimeState } from '../store/runtime-store.js';
 import type { ShellApi } from '../../shared/shell-api.js';
 import type { StoreApi } from 'zustand/vanilla';
-import { clearRecovery, readRecovery } from './recovery.js';
 import { openNicViewer } from '../packets/viewer-actions.js';
 
 /** Asks the person something; browser mode uses in-page dialogs, tests can answer directly. */
@@ -29,7 +28,6 @@ export interface LabActionsDeps {
   runtime: StoreApi<RuntimeState>;
   counters: CounterHub;
   prompts: Prompts;
-  storage: Storage;
 }
 
 export type LabActions = ReturnType<typeof createLabActions>;
@@ -62,7 +60,8 @@ export function createLabActions(deps: LabActionsDeps) {
     counters.clear();
     runtime.getState().reset();
     let { document } = opened;
-    const recovery = readRecovery(deps.storage, opened.path, document);
+    // The engine keeps autosave copies as files (they outlive the window and browser mode's port).
+    const recovery = await api.recovery.read(opened.path, document).catch(() => null);
     if (recovery && JSON.stringify(recovery.document) !== JSON.stringify(document)) {
       const when = new Date(recovery.savedAt).toLocaleString();
       if (await prompts.confirm(`"${document.name}" has unsaved changes from ${when} that were never saved. Restore them?`)) {
@@ -74,7 +73,7 @@ export function createLabActions(deps: LabActionsDeps) {
         runtime.getState().setProblems(document, (await api.lab.validate(document)).problems);
         return;
       }
-      clearRecovery(deps.storage, opened.path, document);
+      await api.recovery.clear(opened.path, document).catch(() => undefined);
     }
     lab.getState().load({ path: opened.path, document });
     runtime.getState().setProblems(document, opened.problems);
@@ -94,7 +93,6 @@ export function createLabActions(deps: LabActionsDeps) {
     const before = lab.getState();
     const saved = await attempt('Save', () => api.lab.save(path));
     if (!saved) return false;
-    if (before.document) clearRecovery(deps.storage, before.path, before.document);
     lab.getState().markSaved(saved.path);
     notify('info', `saved ${saved.path}`);
     return true;
