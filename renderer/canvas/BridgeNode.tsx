@@ -30,7 +30,7 @@ export const BridgeNode = memo(function BridgeNode({ data, selected }: NodeProps
       <Handle type="target" position={Position.Top} className="wb-handle wb-bridge-handle" data-testid={`handle-bridge:${bridge.name}`} />
       <span className="wb-icon" aria-hidden>⇄</span>
       <InlineName kind="bridge" name={bridge.name} />
-      <span className="wb-bridge-totals wb-edge-label" ref={totalsRef} data-testid={`totals-${bridge.name}`} />
+      <span className="wb-bridge-totals" ref={totalsRef} data-testid={`totals-${bridge.name}`} />
     </div>
   );
 });
