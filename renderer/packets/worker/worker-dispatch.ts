@@ -15,6 +15,8 @@ export class WorkerDispatch {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private dirty = new Set<string>();
   private lastStats = 0;
+  /** The last stats pushed still showed a backlog: the UI waits for the one that shows none. */
+  private postedBusy = false;
 
   constructor(
     private readonly host: DissectorHost,
@@ -84,11 +86,14 @@ export class WorkerDispatch {
       const stats = this.host.work(SLICE_MS);
       const busy = Object.values(stats).some((s) => s.pending > 0);
       const now = Date.now();
-      if (this.dirty.size > 0 || busy) {
+      // Without `postedBusy`, a backlog that drained within STATS_EVERY_MS of the last push
+      // was never reported: the UI kept showing "N dissecting" (and waited) forever.
+      if (this.dirty.size > 0 || busy || this.postedBusy) {
         if (now - this.lastStats >= STATS_EVERY_MS || !busy) {
           this.post({ kind: 'stats', stats });
           this.lastStats = now;
           this.dirty.clear();
+          this.postedBusy = busy;
         }
       }
       if (busy || this.dirty.size > 0) this.schedule();

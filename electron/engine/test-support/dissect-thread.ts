@@ -1,0 +1,90 @@
+/**
+ * The packet viewer's Web Worker as a Node worker thread, for system tests and benches: the
+ * same steps as renderer/packets/worker/dissect.worker.ts (load wiregasm, warm up, hand every
+ * message to WorkerDispatch), so the dissection runs off the engine's thread as it does in the
+ * app, where it lives in the renderer and never stalls the engine reading tcpdump's pipe.
+ * Start it with `startDissectThread()`.
+ */
+import { isMainThread, parentPort, Worker } from 'node:worker_threads';
+import { DissectorHost } from '../../../renderer/packets/core/dissector-host.js';
+import { loadWiregasmNode } from '../../../renderer/packets/core/wiregasm-node.js';
+import type { CaptureStats } from '../../../renderer/packets/core/viewer-types.js';
+import type { CallName, WorkerCalls, WorkerMessage, WorkerRequest } from '../../../renderer/packets/worker/protocol.js';
+import { WorkerDispatch } from '../../../renderer/packets/worker/worker-dispatch.js';
+
+export interface DissectThread {
+  call<K extends CallName>(call: K, args: WorkerCalls[K]['args'], transfer?: ArrayBuffer[]): Promise<WorkerCalls[K]['result']>;
+  /** Latest stats the worker pushed for a capture (what the viewer's status line shows). */
+  stats(id: string): CaptureStats | undefined;
+  close(): Promise<void>;
+}
+
+export async function startDissectThread(): Promise<DissectThread> {
+  // Worker threads do not inherit the test runner's TypeScript loader: register tsx's first.
+  const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(import.meta.url)}); })`;
+  const worker = new Worker(bootstrap, { eval: true });
+  const latest = new Map<string, CaptureStats>();
+  let crashed: Error | null = null;
+  const waiting = new Map<number, { resolve(value: unknown): void; reject(err: Error): void }>();
+  let seq = 0;
+  const ready = new Promise<void>((resolve, reject) => {
+    worker.on('message', (message: WorkerMessage) => {
+      if (message.kind === 'ready') resolve();
+      else if (message.kind === 'failed') {
+        crashed = new Error(message.error);
+        reject(crashed);
+      }
+      else if (message.kind === 'stats') for (const [id, s] of Object.entries(message.stats)) latest.set(id, s);
+      else {
+        const pending = waiting.get(message.seq);
+        waiting.delete(message.seq);
+        if (message.ok) pending?.resolve(message.result);
+        else pending?.reject(new Error(message.error));
+      }
+    });
+    worker.on('error', (err) => {
+      crashed = err;
+      reject(err);
+      for (const pending of waiting.values()) pending.reject(err);
+    });
+  });
+  await ready;
+  return {
+    call: (call, args, transfer = []) =>
+      new Promise((resolve, reject) => {
+        const id = ++seq;
+        waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
+        worker.postMessage({ seq: id, call, args } as WorkerRequest, transfer);
+      }),
+    stats: (id) => {
+      // A worker that died stops pushing stats: say why instead of letting callers wait.
+      if (crashed) throw new Error(`the dissection worker crashed: ${crashed.stack ?? crashed.message}`);
+      return latest.get(id);
+    },
+    close: async () => {
+      await worker.terminate();
+    },
+  };
+}
+
+if (!isMainThread && parentPort) {
+  const port = parentPort;
+  const post = (message: WorkerMessage, transfer: Transferable[] = []) => port.postMessage(message, transfer as ArrayBuffer[]);
+  const queue: WorkerRequest[] = [];
+  let dispatch: WorkerDispatch | null = null;
+  // An exception in the background dissection loop would otherwise end that loop silently.
+  process.on('uncaughtException', (err) => post({ kind: 'failed', error: `dissection failed: ${err.stack ?? err.message}` }));
+  port.on('message', (request: WorkerRequest) => {
+    if (dispatch) dispatch.handle(request);
+    else queue.push(request);
+  });
+  try {
+    const host = new DissectorHost(await loadWiregasmNode());
+    host.warmUp();
+    dispatch = new WorkerDispatch(host, post);
+    post({ kind: 'ready' });
+    for (const request of queue.splice(0)) dispatch.handle(request);
+  } catch (err) {
+    post({ kind: 'failed', error: `the packet dissector could not start: ${(err as Error).message}` });
+  }
+}
