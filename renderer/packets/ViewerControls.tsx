@@ -6,6 +6,7 @@
 import { useEffect, useState } from 'react';
 import { packetClient } from './packet-client.js';
 import { usePackets, type ViewerTab } from './packets-store.js';
+import { ringMiB, ringUsage, ringWithMiB, ringWithPackets } from './ring-limit.js';
 import { clearCapture, openInWireshark, saveCapture, setRing, startCapture, stopCapture, togglePause, wiresharkAvailable } from './viewer-actions.js';
 import type { FollowResult } from './core/viewer-types.js';
 
@@ -79,16 +80,17 @@ export function ViewerControls({ tab, onFollow }: { tab: ViewerTab; onFollow(res
       </button>
       <label title="packets kept in memory; older ones are evicted (and counted)">
         Ring
-        <input
-          type="number"
-          className="wb-pring"
-          min={1000}
-          step={1000}
-          value={tab.ring.maxPackets}
-          onChange={(e) => void setRing(tab.id, { ...tab.ring, maxPackets: Math.max(1000, Number(e.target.value) || 1000) })}
-        />
+        <CommitInput value={tab.ring.maxPackets} step={1000} onCommit={(text) => void setRing(tab.id, ringWithPackets(tab.ring, text))} testId="ring-packets" />
         pkts
       </label>
+      <label title="bytes of packets kept in memory; whichever limit is reached first evicts the oldest packets">
+        or
+        <CommitInput value={ringMiB(tab.ring)} step={16} onCommit={(text) => void setRing(tab.id, ringWithMiB(tab.ring, text))} testId="ring-mib" />
+        MiB
+      </label>
+      <span className="wb-pring-usage" title="memory the ring holds now, and packets it has evicted so far" data-testid="ring-usage">
+        {ringUsage(s, tab.ring)}
+      </span>
       <span className="wb-pstatus" data-testid="capture-status">
         {tab.status === 'starting' ? 'starting… ' : running ? '● capturing ' : ''}
         {s ? `${s.total} packets · ${s.rows} shown` : 'no packets yet'}
@@ -98,5 +100,29 @@ export function ViewerControls({ tab, onFollow }: { tab: ViewerTab; onFollow(res
         {tab.kernelDrops !== null ? ` · kernel drops: ${tab.kernelDrops}` : ''}
       </span>
     </div>
+  );
+}
+
+/**
+ * A number input applied on Enter or blur: applying on every keystroke would clamp "6" to the
+ * minimum before "64" is typed, and each change evicts packets for good.
+ */
+function CommitInput({ value, step, onCommit, testId }: { value: number; step: number; onCommit(text: string): void; testId: string }) {
+  const [draft, setDraft] = useState<string | null>(null);
+  const commit = () => {
+    if (draft !== null && draft !== String(value)) onCommit(draft);
+    setDraft(null);
+  };
+  return (
+    <input
+      type="number"
+      className="wb-pring"
+      step={step}
+      value={draft ?? value}
+      onChange={(e) => setDraft(e.target.value)}
+      onBlur={commit}
+      onKeyDown={(e) => e.key === 'Enter' && commit()}
+      data-testid={testId}
+    />
   );
 }
