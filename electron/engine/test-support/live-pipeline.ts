@@ -30,6 +30,8 @@ export interface LivePipelineResult {
   saved: number;
   /** Packets the viewer indexed. */
   viewer: number;
+  /** The last 50 rows came back with Wireshark's columns (UDP/DNS), not placeholders. */
+  tailDissected: boolean;
   /** Packets the viewer still had to dissect when the last one arrived (its worst backlog). */
   maxBacklog: number;
   /** From the last packet arriving to every packet dissected. */
@@ -83,6 +85,9 @@ export async function runLivePipeline(packets: number, pps: number): Promise<Liv
     });
     const drainMs = performance.now() - arrived;
     const indexed = viewer.stats('live')!.total;
+    // What the list shows at the bottom once the capture stopped: dissected, not placeholders.
+    const tail = await viewer.call('rows', { id: 'live', start: Math.max(0, indexed - 50), count: 50 });
+    const tailDissected = tail.length > 0 && tail.every((r) => r.protocol === 'UDP' || r.protocol === 'DNS');
     await viewer.call('close', { id: 'live' });
     if (failures.length > 0) throw failures[0]!;
     injector.remove();
@@ -93,6 +98,7 @@ export async function runLivePipeline(packets: number, pps: number): Promise<Liv
       kernelDrops: stopped.kernelDrops,
       saved: capinfosCount(saved),
       viewer: indexed,
+      tailDissected,
       maxBacklog,
       drainMs,
       chunks,

@@ -26,6 +26,7 @@ function liveCycle(id: string): void {
     expect(host.rows(id, i, 10).every((r) => r.protocol !== '…')).toBe(true);
   }
   expect(host.setFilter(id, 'udp.dstport == 53').ok).toBe(true);
+  host.work(Infinity);
   expect(host.stats(id)!.rows).toBe(PACKETS / 10);
   expect(host.rows(id, 0, 3).map((r) => r.number)).toEqual([1, 11, 21]);
   expect(host.frame(id, 2048)!.tree.length).toBeGreaterThan(2);
@@ -65,6 +66,7 @@ describe('dissection host across many captures', () => {
     expect(host.stats('x')!.pending).toBe(0);
     expect(host.stats('y')!.pending).toBe(0);
     host.setFilter('x', 'udp.dstport == 53');
+    host.work(Infinity);
     // Interleaved requests make the two captures take turns with the one wasm session.
     for (let i = 0; i < 5; i++) {
       expect(host.stats('x')!.rows).toBe(200);

@@ -92,6 +92,8 @@ describe('packet dissection over a real guest capture', () => {
 
   it('applies a display filter and checks filters with Wireshark’s parser', () => {
     expect(host.setFilter('file', 'icmp.type == 8').ok).toBe(true);
+    // The filter is applied by the background pass (the worker's loop).
+    host.work(Infinity);
     const requests = tsharkCount(file, 'icmp.type == 8');
     expect(host.stats('file')!.rows).toBe(requests);
     const rows = host.rows('file', 0, 1000);

@@ -24,6 +24,7 @@ describe('live capture pipeline (bridge → tcpdump → engine → viewer core)'
     // …and whatever did not make it is the kernel drop count tcpdump reported.
     expect(result.sent - result.saved).toBe(result.kernelDrops);
     expect(result.saved).toBe(PACKETS);
+    expect(result.tailDissected).toBe(true);
     expect(result.sentPps).toBeGreaterThan(PPS * 0.8);
   }, 60_000);
 });
