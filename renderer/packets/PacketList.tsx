@@ -33,22 +33,37 @@ export function PacketList({ tab }: { tab: ViewerTab }) {
   const first = Math.max(0, Math.floor(view.top / ROW_HEIGHT) - OVERSCAN);
   const last = Math.min(rowCount, Math.ceil((view.top + view.height) / ROW_HEIGHT) + OVERSCAN);
 
-  // Fetch the visible window whenever it moves or the worker reports progress.
+  // Fetch the visible window whenever it moves or the worker reports progress. One request in
+  // flight per list, later windows coalesced into the newest: a fling scrolls through hundreds
+  // of windows, and queueing a request for each (a segment load, ~30–60 ms apiece) left the
+  // worker busy for 20 s with windows nobody looks at any more (measured in
+  // bench/dissect/viewer-scroll-bench.ts).
+  const inFlight = useRef(false);
+  const wanted = useRef<{ start: number; count: number } | null>(null);
+  const pump = useCallback(() => {
+    if (inFlight.current || !wanted.current) return;
+    const request = wanted.current;
+    wanted.current = null;
+    inFlight.current = true;
+    packetClient()
+      .call('rows', { id: tab.id, start: request.start, count: request.count })
+      .then((fetched) => setRows({ start: request.start, rows: fetched }))
+      .catch(() => undefined)
+      .finally(() => {
+        inFlight.current = false;
+        pump();
+      });
+  }, [tab.id]);
   const version = `${tab.stats?.total}:${tab.stats?.pending}:${tab.stats?.filter}:${tab.stats?.evicted}`;
   useEffect(() => {
     if (!tab.stats || last <= first) {
+      wanted.current = null;
       setRows({ start: first, rows: [] });
       return;
     }
-    let current = true;
-    packetClient()
-      .call('rows', { id: tab.id, start: first, count: last - first })
-      .then((fetched) => current && setRows({ start: first, rows: fetched }))
-      .catch(() => undefined);
-    return () => {
-      current = false;
-    };
-  }, [tab.id, first, last, version, tab.stats]);
+    wanted.current = { start: first, count: last - first };
+    pump();
+  }, [tab.id, first, last, version, tab.stats, pump]);
 
   useLayoutEffect(() => {
     const el = scroller.current;
