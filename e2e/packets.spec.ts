@@ -121,6 +121,18 @@ describe.skipIf(missing !== null)('packet viewer with real guests', () => {
     await app.screenshot('packets-05-stopped');
   }, 60_000);
 
+  it('sets the ring size in MiB beside the packet count and shows what it holds and evicted', async () => {
+    const { page } = app;
+    const mib = page.getByTestId('ring-mib');
+    expect(await mib.inputValue()).toBe('512');
+    await mib.fill('32');
+    // Applied on Enter, not per keystroke ("3" would otherwise clamp to 16 first).
+    await mib.press('Enter');
+    await expect.poll(() => page.getByTestId('ring-usage').textContent()).toMatch(/^\d+\.\d of 32 MiB · 0 evicted$/);
+    expect(await mib.inputValue()).toBe('32');
+    expect(await page.getByTestId('ring-packets').inputValue()).toBe('1000000');
+  }, 60_000);
+
   it('shows the engine’s refusal of an invalid BPF capture filter', async () => {
     const { page } = app;
     await page.getByTestId('capture-filter').fill('icmp and and');
