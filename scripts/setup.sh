@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # guest, ip/tc/tcpdump/setpriv for labs, tshark for checking captures, Chromium for e2e tests,
 # ShellCheck and libvirt-clients for checking exports, socat for exported scripts' consoles.
 packages=(qemu-system-x86 qemu-utils tcpdump busybox-static cpio iproute2 util-linux procps
-  tshark chromium shellcheck libvirt-clients libxml2-utils pkexec socat)
+  tshark chromium shellcheck libvirt-clients libxml2-utils pkexec socat tcpreplay)
 
 missing=()
 for p in "${packages[@]}"; do
