@@ -4,8 +4,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../electron/engine/engine.js';
 import { namespaceName } from '../shared/host-names.js';
-import { serializeLab, type LabDocument } from '../shared/lab.js';
+import { randomBytes } from 'node:crypto';
+import { LAB_FORMAT, serializeLab, validateLab, type LabDocument } from '../shared/lab.js';
 import { labRuntimeDir, runtimeRoot, vmRuntimePaths } from '../shared/runtime-paths.js';
+
+/**
+ * A demo-style lab of `vms` tiny guests spread over `bridges` bridges (lan, wan, …), each with
+ * an IP, under a fresh random id so every run has its own namespace.
+ */
+export function benchLab(name: string, vms: number, bridges: number): LabDocument {
+  const bridgeNames = ['lan', 'wan', 'dmz', 'mgmt'].slice(0, bridges);
+  const vmList = Array.from({ length: vms }, (_, i) => ({ name: `vm${i}` }));
+  const result = validateLab({
+    format: LAB_FORMAT,
+    id: randomBytes(8).toString('hex'),
+    name,
+    bridges: bridgeNames.map((b) => ({ name: b })),
+    vms: vmList,
+    nics: vmList.map((vm, i) => ({ vm: vm.name, bridge: bridgeNames[i % bridgeNames.length]!, ip: `10.0.${i % bridgeNames.length}.${i + 1}/24` })),
+  });
+  if (!result.ok) throw new Error(JSON.stringify(result.problems));
+  return result.lab;
+}
 
 /** Milliseconds for the app's `lab up` (every guest ready); the lab is taken down afterwards. */
 export async function timeAppUp(lab: LabDocument): Promise<number> {

@@ -5,33 +5,20 @@
  * target ≤ 1.15. Needs root and the tiny guest (make setup).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { vmQemuSpec } from '../../electron/engine/qemu/vm-spec.js';
 import { findTinyGuest } from '../../electron/engine/qemu/tiny-guest.js';
 import { hostBridgeName, namespaceName, tapName } from '../../shared/host-names.js';
-import { LAB_FORMAT, validateLab, type LabDocument } from '../../shared/lab.js';
+import type { LabDocument } from '../../shared/lab.js';
 import { qemuArgs } from '../../shared/qemu-spec.js';
 import { labRuntimeDir, runtimeRoot } from '../../shared/runtime-paths.js';
 import { report } from '../report.js';
-import { median, timeAppUp, waitGuestsReady } from '../lab-timing.js';
+import { benchLab, median, timeAppUp, waitGuestsReady } from '../lab-timing.js';
 
 const VMS = Number(process.env.BENCH_VMS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 
-function makeLab(): LabDocument {
-  const vms = Array.from({ length: VMS }, (_, i) => ({ name: `vm${i}` }));
-  const result = validateLab({
-    format: LAB_FORMAT,
-    id: randomBytes(8).toString('hex'),
-    name: 'bench-boot',
-    bridges: [{ name: 'lan' }, { name: 'wan' }],
-    vms,
-    nics: vms.map((vm, i) => ({ vm: vm.name, bridge: i % 2 ? 'wan' : 'lan', ip: `10.0.${i % 2}.${i + 1}/24` })),
-  });
-  if (!result.ok) throw new Error(JSON.stringify(result.problems));
-  return result.lab;
-}
+const makeLab = (): LabDocument => benchLab('bench-boot', VMS, 2);
 
 
 /** The baseline: a shell loop with the same QEMU argv (from the same pure builder). */

@@ -4,31 +4,18 @@
  * the app should be no slower than 1.15× the script. Needs root and the tiny guest.
  */
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportBash } from '../../electron/engine/export/bash-export.js';
-import { LAB_FORMAT, validateLab, type LabDocument } from '../../shared/lab.js';
+import type { LabDocument } from '../../shared/lab.js';
 import { report } from '../report.js';
-import { median, timeAppUp, waitGuestsReady } from '../lab-timing.js';
+import { benchLab, median, timeAppUp, waitGuestsReady } from '../lab-timing.js';
 
 const VMS = Number(process.env.BENCH_VMS ?? 4);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 
-function makeLab(): LabDocument {
-  const vms = Array.from({ length: VMS }, (_, i) => ({ name: `vm${i}` }));
-  const result = validateLab({
-    format: LAB_FORMAT,
-    id: randomBytes(8).toString('hex'),
-    name: 'bench-export',
-    bridges: [{ name: 'lan' }],
-    vms,
-    nics: vms.map((vm, i) => ({ vm: vm.name, bridge: 'lan', ip: `10.0.0.${i + 1}/24` })),
-  });
-  if (!result.ok) throw new Error(JSON.stringify(result.problems));
-  return result.lab;
-}
+const makeLab = (): LabDocument => benchLab('bench-export', VMS, 1);
 
 
 async function scriptRun(lab: LabDocument): Promise<number> {

@@ -1,31 +1,17 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { demoLabInput, expectGolden } from './golden.js';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { LabValidationError, validateLab, type LabDocument, type LabDocumentInput } from '../../../shared/lab.js';
 import { qemuArgs } from '../../../shared/qemu-spec.js';
 import { vmQemuSpec } from '../qemu/vm-spec.js';
 import { diskVariable, exportBash, netemArgs } from './bash-export.js';
 
-const demoInput = JSON.parse(readFileSync(new URL('../../../assets/labs/demo.lab.json', import.meta.url), 'utf8')) as LabDocumentInput;
+const demoInput = demoLabInput() as LabDocumentInput;
 const goldenDir = new URL('./__golden__/', import.meta.url).pathname;
 
-/** Compares with a golden file; `UPDATE_GOLDEN=1` rewrites it instead. */
-function expectGolden(name: string, actual: string): void {
-  const file = join(goldenDir, name);
-  if (process.env.UPDATE_GOLDEN === '1') {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, actual);
-  }
-  let expected: string;
-  try {
-    expected = readFileSync(file, 'utf8');
-  } catch {
-    throw new Error(`golden file ${file} is missing; run the test with UPDATE_GOLDEN=1 to write it`);
-  }
-  expect(actual, `differs from ${file}; if the change is intended, rerun with UPDATE_GOLDEN=1`).toBe(expected);
-}
 
 function parsed(input: LabDocumentInput): LabDocument {
   const result = validateLab(input);
@@ -84,7 +70,7 @@ const variantInput: LabDocumentInput = {
 
 describe('exportBash', () => {
   it('matches the golden script for the demo lab', () => {
-    expectGolden('demo.sh', exportBash(demoInput));
+    expectGolden(goldenDir, 'demo.sh', exportBash(demoInput));
   });
 
   it('writes scripts shellcheck finds nothing in: demo, every feature, an empty lab', () => {

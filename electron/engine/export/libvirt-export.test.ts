@@ -1,29 +1,15 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { demoLabInput, expectGolden } from './golden.js';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { LabValidationError, type LabDocumentInput } from '../../../shared/lab.js';
 import { exportLibvirt } from './libvirt-export.js';
 
-const demoInput = JSON.parse(readFileSync(new URL('../../../assets/labs/demo.lab.json', import.meta.url), 'utf8')) as LabDocumentInput;
+const demoInput = demoLabInput() as LabDocumentInput;
 const goldenDir = new URL('./__golden__/libvirt/', import.meta.url).pathname;
 
-/** Compares with a golden file; `UPDATE_GOLDEN=1` rewrites it instead. */
-function expectGolden(name: string, actual: string): void {
-  const file = join(goldenDir, name);
-  if (process.env.UPDATE_GOLDEN === '1') {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, actual);
-  }
-  let expected: string;
-  try {
-    expected = readFileSync(file, 'utf8');
-  } catch {
-    throw new Error(`golden file ${file} is missing; run the test with UPDATE_GOLDEN=1 to write it`);
-  }
-  expect(actual, `differs from ${file}; if the change is intended, rerun with UPDATE_GOLDEN=1`).toBe(expected);
-}
 
 const variantInput: LabDocumentInput = {
   format: 'wirebench/1',
@@ -67,7 +53,7 @@ describe('exportLibvirt', () => {
   it('matches the golden files for the demo lab', () => {
     const { files } = exportLibvirt(demoInput);
     expect(Object.keys(files).sort()).toEqual(['define.sh', 'domain-a.xml', 'domain-b.xml', 'domain-r.xml', 'network-lan.xml', 'network-wan.xml']);
-    for (const [name, text] of Object.entries(files)) expectGolden(name, text);
+    for (const [name, text] of Object.entries(files)) expectGolden(goldenDir, name, text);
   });
 
   it('writes XML that libvirt schemas accept and define scripts shellcheck finds nothing in', { timeout: 120_000 }, () => {
