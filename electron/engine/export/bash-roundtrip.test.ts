@@ -14,6 +14,7 @@ import { guestNicName, namespaceName, tapName } from '../../../shared/host-names
 import { nicMac } from '../../../shared/guest-cmdline.js';
 import { qemuArgs } from '../../../shared/qemu-spec.js';
 import { vmRuntimePaths } from '../../../shared/runtime-paths.js';
+import { isProcessRunning } from '../../../shared/process-state.js';
 import { vmQemuSpec } from '../qemu/vm-spec.js';
 import { SerialConsole } from '../qemu/serial-console.js';
 import { exportBash } from './bash-export.js';
@@ -63,15 +64,6 @@ function namespaces(): string[] {
     .filter(Boolean);
 }
 
-/** A live process (not a zombie: a daemonized QEMU's parent here may never reap it). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 /** Live processes whose command line mentions `text`. */
 function processesMentioning(text: string): number[] {
@@ -79,7 +71,7 @@ function processesMentioning(text: string): number[] {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(text) && alive(Number(entry))) pids.push(Number(entry));
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(text) && isProcessRunning(Number(entry))) pids.push(Number(entry));
     } catch {
       // gone meanwhile
     }
@@ -201,7 +193,7 @@ describe.skipIf(!isRoot)('exported bash script, run for real (root)', () => {
       expect(namespaces()).toContain(ns);
       for (const vm of ['a', 'b'] as const) {
         const pid = Number(readFileSync(paths[vm].pidFile, 'utf8').trim());
-        expect(alive(pid)).toBe(true);
+        expect(isProcessRunning(pid)).toBe(true);
         pids[vm] = pid;
         const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1);
         const spec = vmQemuSpec(lab, vm, { accel: 'tcg', labDir, tinyGuest: { kernel: join(guestDir, 'vmlinuz'), initrd: join(guestDir, 'initrd.img') } });
@@ -301,8 +293,8 @@ describe.skipIf(!isRoot)('exported bash script, run for real (root)', () => {
       expect(namespaces()).not.toContain(ns);
       const hostLinks = execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' });
       for (const name of [tapName('a', 'lan'), tapName('b', 'lan')]) expect(hostLinks).not.toContain(` ${name}:`);
-      expect(alive(pids.a!)).toBe(false);
-      expect(alive(pids.b!)).toBe(false);
+      expect(isProcessRunning(pids.a!)).toBe(false);
+      expect(isProcessRunning(pids.b!)).toBe(false);
       expect(processesMentioning(labDir)).toEqual([]);
       expect(existsSync(labDir)).toBe(false);
       const again = run(script, ['down'], env);

@@ -15,6 +15,7 @@ import { guestNicName, hostBridgeName, namespaceName, netdevId, nicDeviceId, tap
 import { nicMac } from '../../../shared/guest-cmdline.js';
 import type { Impairments, LabDocument, Nic, Vm } from '../../../shared/lab.js';
 import { FIRST_NIC_SLOT, type QemuSpec } from '../../../shared/qemu-spec.js';
+import { isProcessRunning } from '../../../shared/process-state.js';
 import { labRuntimeDir, runtimeRoot, vmRuntimePaths } from '../../../shared/runtime-paths.js';
 import { CaptureManager } from '../capture/capture-manager.js';
 import type { EventBus } from '../event-bus.js';
@@ -548,14 +549,13 @@ export class LabRuntime {
   }
 }
 
-/** The pid in a QEMU pid file when that process is alive, else null. */
+/** The pid in a QEMU pid file when that process still runs, else null. */
 function readPidFile(file: string): number | null {
+  let pid: number;
   try {
-    const pid = Number(readFileSync(file, 'utf8').trim());
-    if (!Number.isInteger(pid) || pid <= 0) return null;
-    process.kill(pid, 0);
-    return pid;
+    pid = Number(readFileSync(file, 'utf8').trim());
   } catch {
     return null;
   }
+  return Number.isInteger(pid) && pid > 0 && isProcessRunning(pid) ? pid : null;
 }

@@ -4,12 +4,13 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LabEvent } from '../../../shared/api.js';
 import { LAB_FORMAT, serializeLab, validateLab, type LabDocument, type LabDocumentInput } from '../../../shared/lab.js';
 import { Engine } from '../engine.js';
+import { isProcessRunning } from '../../../shared/process-state.js';
 
 export function twoVmLab(extra: Partial<LabDocumentInput> = {}): LabDocument {
   const result = validateLab({
@@ -44,14 +45,7 @@ export function namespaces(): string[] {
 }
 
 /** True while the process runs; a zombie waiting for init to reap it counts as gone. */
-export function processExists(pid: number): boolean {
-  if (!existsSync(`/proc/${pid}`)) return false;
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
+export const processExists = isProcessRunning;
 
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000, everyMs = 200): Promise<T> {
   const deadline = Date.now() + timeoutMs;

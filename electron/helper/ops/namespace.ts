@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isProcessRunning } from '../../../shared/process-state.js';
 import { HelperFailure } from '../errors.js';
 import { claim, createdByThisHelper, creatorAlive, readMarker, reclaim, release } from '../ownership.js';
 import { commandFailure, run, runInNamespace } from '../run-command.js';
@@ -97,15 +98,6 @@ function releaseIfMine(ns: string): void {
   if (marker && createdByThisHelper(marker)) release(ns);
 }
 
-function isGone(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state === 'Z' || state === 'X';
-  } catch {
-    return true;
-  }
-}
 
 function signal(pid: number, sig: NodeJS.Signals): void {
   try {
@@ -129,8 +121,8 @@ export async function killNamespaceProcesses(ns: string): Promise<number[]> {
     .filter((pid) => pid > 1 && pid !== process.pid);
   for (const pid of pids) signal(pid, 'SIGTERM');
   const deadline = Date.now() + TERM_GRACE_MS;
-  while (pids.some((pid) => !isGone(pid)) && Date.now() < deadline) await sleep(50);
-  for (const pid of pids) if (!isGone(pid)) signal(pid, 'SIGKILL');
+  while (pids.some((pid) => isProcessRunning(pid)) && Date.now() < deadline) await sleep(50);
+  for (const pid of pids) if (isProcessRunning(pid)) signal(pid, 'SIGKILL');
   return pids;
 }
 

@@ -5,12 +5,12 @@
  */
 import { execFile as execFileCb } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { qemuArgs, type QemuNicSpec, type QemuSpec } from '../../../../shared/qemu-spec.js';
 import { findTinyGuest } from '../tiny-guest.js';
+import { isProcessRunning } from '../../../../shared/process-state.js';
 
 const execFile = promisify(execFileCb);
 const repoRoot = join(import.meta.dirname, '..', '..', '..', '..');
@@ -111,14 +111,7 @@ export async function createTestLab(): Promise<TestLab> {
 }
 
 /** True while `pid` runs; a zombie (exited, not yet reaped by init) counts as gone. */
-export function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
+export const isAlive = isProcessRunning;
 
 export async function waitForExit(pid: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
