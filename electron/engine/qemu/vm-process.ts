@@ -10,6 +10,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import type { VmState, VmStatus } from '../../../shared/api.js';
 import { WirebenchError } from '../../../shared/api.js';
 import type { QemuSpec } from '../../../shared/qemu-spec.js';
+import { isProcessRunning } from '../../../shared/process-state.js';
 import { QmpClient } from './qmp-client.js';
 import { SerialConsole } from './serial-console.js';
 
@@ -75,14 +76,8 @@ export class VmProcess {
     rmSync(spec.serialLog, { force: true });
     try {
       this.pidValue = await this.host.startQemu(spec);
-      this.qmpClient = await QmpClient.connect({ socketPath: spec.qmpSocket, vm: this.name, connectTimeoutMs: 30_000 });
-      this.serialConsole = await SerialConsole.connect({ socketPath: spec.serialSocket, vm: this.name, logPath: spec.serialLog, connectTimeoutMs: 30_000 });
-      this.unsubscribers.push(
-        this.qmpClient.onClose(() => this.onQemuGone(spec)),
-        this.serialConsole.onData((data) => this.recordConsole(data.toString('utf8'))),
-      );
-      this.watchPid(spec);
-      if (waitForGuest) await this.serialConsole.waitReady(READY_TIMEOUT_MS);
+      const serial = await this.connect(spec, 30_000);
+      if (waitForGuest) await serial.waitReady(READY_TIMEOUT_MS);
       this.setState('running', null);
     } catch (err) {
       const tail = lastLines(spec.serialLog, 15);
@@ -101,19 +96,31 @@ export class VmProcess {
     if (this.stateValue === 'running') return;
     this.pidValue = pid;
     try {
-      this.qmpClient = await QmpClient.connect({ socketPath: spec.qmpSocket, vm: this.name, connectTimeoutMs: 5_000 });
-      this.serialConsole = await SerialConsole.connect({ socketPath: spec.serialSocket, vm: this.name, logPath: spec.serialLog, connectTimeoutMs: 5_000 });
-      this.unsubscribers.push(
-        this.qmpClient.onClose(() => this.onQemuGone(spec)),
-        this.serialConsole.onData((data) => this.recordConsole(data.toString('utf8'))),
-      );
-      this.watchPid(spec);
+      // A running QEMU has its sockets already: no need to wait long for them.
+      await this.connect(spec, 5_000);
       this.history = lastLines(spec.serialLog, 200);
       this.setState('running', null);
     } catch (err) {
       this.disconnect();
       this.setState('crashed', `found running (pid ${pid}) but could not reconnect: ${(err as Error).message}`);
     }
+  }
+
+  /**
+   * Opens the VM's QMP and serial sockets and watches for QEMU going away (QMP closing, or the
+   * pid vanishing). Shared by a fresh start and by adopting a running VM.
+   */
+  private async connect(spec: QemuSpec, connectTimeoutMs: number): Promise<SerialConsole> {
+    const qmp = await QmpClient.connect({ socketPath: spec.qmpSocket, vm: this.name, connectTimeoutMs });
+    this.qmpClient = qmp;
+    const serial = await SerialConsole.connect({ socketPath: spec.serialSocket, vm: this.name, logPath: spec.serialLog, connectTimeoutMs });
+    this.serialConsole = serial;
+    this.unsubscribers.push(
+      qmp.onClose(() => this.onQemuGone(spec)),
+      serial.onData((data) => this.recordConsole(data.toString('utf8'))),
+    );
+    this.watchPid(spec);
+    return serial;
   }
 
   async stop(): Promise<void> {
@@ -150,7 +157,7 @@ export class VmProcess {
   private watchPid(spec: QemuSpec): void {
     // QMP's close is the fast signal; the pid check catches a QEMU that is wedged but gone.
     this.watchdog = setInterval(() => {
-      if (this.pidValue !== null && !isAlive(this.pidValue)) this.onQemuGone(spec);
+      if (this.pidValue !== null && !isProcessRunning(this.pidValue)) this.onQemuGone(spec);
     }, 1000);
     this.watchdog.unref();
   }
@@ -167,19 +174,19 @@ export class VmProcess {
     const pid = this.pidValue;
     if (pid === null) return;
     const deadline = Date.now() + timeoutMs;
-    while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (isProcessRunning(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   }
 
   private async kill(): Promise<void> {
     const pid = this.pidValue;
-    if (pid === null || !isAlive(pid)) return;
+    if (pid === null || !isProcessRunning(pid)) return;
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
       // Not ours to kill (different user) or already gone: the namespace teardown will finish it.
     }
     const deadline = Date.now() + 3000;
-    while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (isProcessRunning(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   }
 
   private disconnect(): void {
@@ -200,16 +207,6 @@ export class VmProcess {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    // A zombie still answers signal 0; its /proc state says Z.
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^\d+ \(.*\) Z/.test(stat);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function lastLines(file: string, count: number): string {
   if (!existsSync(file)) return '';
