@@ -15,6 +15,7 @@ import { nicMac } from '../../../shared/guest-cmdline.js';
 import { qemuArgs } from '../../../shared/qemu-spec.js';
 import { vmRuntimePaths } from '../../../shared/runtime-paths.js';
 import { isProcessRunning } from '../../../shared/process-state.js';
+import { namespaces } from '../test-support/system-lab.js';
 import { vmQemuSpec } from '../qemu/vm-spec.js';
 import { SerialConsole } from '../qemu/serial-console.js';
 import { exportBash } from './bash-export.js';
@@ -57,12 +58,6 @@ function describeRun(r: SpawnSyncReturns<string>): string {
   return `exit ${r.status}${r.signal ? ` (${r.signal})` : ''}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
 }
 
-function namespaces(): string[] {
-  return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
-    .split('\n')
-    .map((l) => l.split(' ')[0]!)
-    .filter(Boolean);
-}
 
 
 /** Live processes whose command line mentions `text`. */
