@@ -5,9 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Everything the app and its tests run: QEMU and its image tool, busybox and cpio for the tiny
-# guest, ip/tc/tcpdump/setpriv for labs, tshark for checking captures, Chromium for e2e tests,
+# guest, ip/tc/tcpdump/setpriv/ethtool for labs, tshark for checking captures, Chromium for e2e tests,
 # ShellCheck and libvirt-clients for checking exports, socat for exported scripts' consoles.
-packages=(qemu-system-x86 qemu-utils tcpdump busybox-static cpio iproute2 util-linux procps
+packages=(qemu-system-x86 qemu-utils tcpdump ethtool busybox-static cpio iproute2 util-linux procps
   tshark chromium shellcheck libvirt-clients libxml2-utils pkexec socat tcpreplay)
 
 missing=()
@@ -45,5 +45,7 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
   echo "setup: npm ci"
   ELECTRON_SKIP_BINARY_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
 fi
+# npm ci runs it as postinstall; again here for trees installed before the script existed.
+node scripts/patch-wiregasm.mjs >/dev/null
 
 bash assets/guest/build.sh

@@ -15,6 +15,7 @@ export const TOOL_PACKAGES = {
   test: 'coreutils',
   mkdir: 'coreutils',
   sysctl: 'procps',
+  ethtool: 'ethtool',
   'qemu-system-x86_64': 'qemu-system-x86',
 } as const;
 export type Tool = keyof typeof TOOL_PACKAGES;

@@ -62,6 +62,11 @@ function interfaceXml(lab: LabDocument, nic: Nic, slot: number): string[] {
     `      <source network='${libvirtNetworkName(lab, nic.bridge)}'/>`,
     `      <mac address='${nicMac(lab, nic)}'/>`,
     `      <model type='virtio'/>`,
+    // The same offloads-off NIC as the app's (NIC_OFFLOADS_OFF in shared/qemu-spec.ts).
+    `      <driver>`,
+    `        <host csum='off' gso='off' tso4='off' tso6='off' ecn='off' ufo='off'/>`,
+    `        <guest csum='off' tso4='off' tso6='off' ecn='off' ufo='off'/>`,
+    `      </driver>`,
   ];
   if (nic.link === 'down') lines.push(`      <link state='down'/>`);
   const { delayMs, jitterMs, lossPercent, rateKbit } = nic.impairments ?? {};

@@ -135,6 +135,27 @@ describe('VM runtime with real guests', () => {
     expect(events.some((e) => e.type === 'capture.ended' && e.captureId === nicCapture.captureId)).toBe(true);
   });
 
+  it('carries wire-sized frames with real checksums (guest offloads off), so captures look like a real cable', async () => {
+    // b's nc reads a stdin that stays open: busybox nc half-closes when its stdin ends, and a
+    // client seeing that FIN stops sending. With QEMU's default offloads a bulk TCP send leaves the guest as 64 KiB TSO frames with
+    // partial checksums; NIC_OFFLOADS_OFF makes the guest segment and checksum on its own.
+    const file = join(mkdtempSync(join(tmpdir(), 'wb-cap-')), 'bulk.pcap');
+    const capture = await engine.invoke('nic.capture', { nic: a, options: { saveTo: file, filter: 'tcp port 9001' } });
+    expect((await engine.invoke('vm.run', { vm: 'b', command: '(sleep 60 | nc -l -p 9001 > /tmp/bulk 2>/dev/null &)' })).exitCode).toBe(0);
+    await waitFor('b to listen on 9001', async () => (await engine.invoke('vm.run', { vm: 'b', command: 'netstat -ltn | grep -q ":9001 "' })).exitCode === 0, 20_000, 300);
+    const send = await engine.invoke('vm.run', { vm: 'a', command: 'dd if=/dev/zero bs=1024 count=512 2>/dev/null | nc -w 3 b.lan 9001', timeoutMs: 60_000 });
+    expect(send.exitCode).toBe(0);
+    // nc returns once its socket has the data; wait for b to have all of it, then for the FIN.
+    await waitFor('b to receive 512 KiB', async () => (await engine.invoke('vm.run', { vm: 'b', command: 'wc -c < /tmp/bulk' })).output.trim() === String(512 * 1024), 30_000, 300);
+    await new Promise((r) => setTimeout(r, 500));
+    await engine.invoke('capture.stop', { captureId: capture.captureId });
+    const payload = tsharkFields(file, 'ip.src == 10.0.0.1 && tcp.len > 0', 'tcp.len').reduce((sum, n) => sum + Number(n), 0);
+    expect(payload).toBe(512 * 1024);
+    expect(tsharkCount(file, 'frame.len > 1514')).toBe(0);
+    const badChecksums = execFileSync('tshark', ['-r', file, '-o', 'tcp.check_checksum:TRUE', '-o', 'ip.check_checksum:TRUE', '-Y', 'tcp.checksum.status != 1 || ip.checksum.status != 1', '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' });
+    expect(badChecksums.trim()).toBe('');
+  });
+
   it('refuses an invalid BPF filter before tcpdump runs', async () => {
     await expect(engine.invoke('nic.capture', { nic: a, options: { filter: 'icmp and and' } })).rejects.toThrow(/filter/i);
   });

@@ -14,7 +14,7 @@ import type { HelperCall, HelperOp, HelperResults } from '../../../shared/helper
 import { guestNicName, hostBridgeName, namespaceName, netdevId, nicDeviceId, tapName } from '../../../shared/host-names.js';
 import { nicMac } from '../../../shared/guest-cmdline.js';
 import type { Impairments, LabDocument, Nic, Vm } from '../../../shared/lab.js';
-import { FIRST_NIC_SLOT, type QemuSpec } from '../../../shared/qemu-spec.js';
+import { FIRST_NIC_SLOT, NIC_OFFLOADS_OFF, type QemuSpec } from '../../../shared/qemu-spec.js';
 import { isProcessRunning } from '../../../shared/process-state.js';
 import { labRuntimeDir, runtimeRoot, vmRuntimePaths } from '../../../shared/runtime-paths.js';
 import { CaptureManager } from '../capture/capture-manager.js';
@@ -404,7 +404,7 @@ export class LabRuntime {
     while (taken.has(slot)) slot++;
     const qmp = vm.qmp('hot-plug');
     await qmp.netdevAdd({ type: 'tap', id: netdevId(nic.bridge), ifname: tapName(nic.vm, nic.bridge), script: 'no', downscript: 'no' });
-    await qmp.deviceAdd({ driver: 'virtio-net-pci', id: nicDeviceId(nic.bridge), netdev: netdevId(nic.bridge), mac: nicMac(this.document, nic), bus: 'pci.0', addr: `0x${slot.toString(16)}` });
+    await qmp.deviceAdd({ driver: 'virtio-net-pci', id: nicDeviceId(nic.bridge), netdev: netdevId(nic.bridge), mac: nicMac(this.document, nic), bus: 'pci.0', addr: `0x${slot.toString(16)}`, ...NIC_OFFLOADS_OFF });
     used.set(nicDeviceId(nic.bridge), slot);
     if (nic.link === 'down') await qmp.setLink(netdevId(nic.bridge), false);
   }

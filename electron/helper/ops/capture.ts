@@ -39,7 +39,8 @@ interface Capture {
 
 /**
  * Kernel capture buffer (tcpdump -B, KiB). With --immediate-mode libpcap uses fixed-size ring
- * frames (~2 KiB each for a 1500-byte MTU), so tcpdump's 2 MiB default holds only ~1,000
+ * frames: ~2 KiB each for a 1500-byte MTU, but 64 KiB when the device reports segmentation or
+ * receive offloads (see `wireSizedFrames`). At 2 KiB, tcpdump's 2 MiB default holds only ~1,000
  * packets: 50 ms at 20,000 pps. Any stall of tcpdump or of the engine reading the pipe longer
  * than that (a busy 2-core host, GC, a slow reader) turned into kernel drops — measured 15–2,700
  * of 5,000 packets at 2,500 pps on a loaded machine. 32 MiB rides out ~0.8 s at 20,000 pps
@@ -105,6 +106,7 @@ export class CaptureManager {
     const tcpdump = requireTool('tcpdump');
     const expression = filter?.trim() ? filter : undefined;
     if (expression !== undefined) await this.checkFilter(ns, dev, expression);
+    await this.wireSizedFrames(ns, dev);
 
     const { id, fifo } = await this.makeFifo();
     let fd: number;
@@ -196,6 +198,24 @@ export class CaptureManager {
     this.deps.log(`capture ${capture.id}: tcpdump ignored SIGINT for ${STOP_GRACE_MS} ms (blocked on a full pipe?); killing it`);
     capture.child.kill('SIGKILL');
     return capture.exited;
+  }
+
+  /**
+   * Turns segmentation and receive offloads off on the captured device. libpcap sizes every
+   * capture-ring slot for the largest frame the device can show it: MTU + 18 normally, but
+   * 64 KiB as soon as TSO, GSO, GRO or LRO is on — which a bridge inherits from its ports and a
+   * TAP has by default. 64 KiB slots let the 32 MiB ring hold ~500 packets, and a 20,000 pps
+   * burst overflowed it (6,444 of 100,000 dropped, bench/dissect); MTU-sized slots hold ~16,000.
+   * Lab NICs never produce oversized frames (NIC_OFFLOADS_OFF in shared/qemu-spec.ts), so this
+   * loses nothing. Only devices in the lab's own namespace are touched. A device that refuses
+   * (a fixed feature) still captures, with less headroom, so that is logged, not fatal.
+   */
+  private async wireSizedFrames(ns: string, dev: string): Promise<void> {
+    const result = await runInNamespace(ns, 'ethtool', ['-K', dev, 'tso', 'off', 'gso', 'off', 'gro', 'off']);
+    if (result.code === 0) return;
+    const missing = deviceFailure(ns, dev, result.stderr);
+    if (missing) throw missing;
+    this.deps.log(`capture on ${dev} in ${ns}: could not turn offloads off (${clip(result.stderr, 200)}); the capture ring holds fewer packets`);
   }
 
   /** Compiles the filter for the device's link type; a compile error is the caller's mistake. */

@@ -53,7 +53,7 @@ qemu_args() {
         -initrd "${INITRD}"
         -append 'console=ttyS0 quiet panic=-1 wb.host=a wb.nic=eth0,52:54:00:50:07:e8,10.0.0.1/24 wb.hosts=10.0.0.1=a.lan+a,10.0.0.2=b.lan+b,10.0.0.254=r.lan+r,10.0.1.254=r.wan'
         -netdev 'tap,id=net-lan,ifname=a.lan,script=no,downscript=no'
-        -device 'virtio-net-pci,netdev=net-lan,id=nic-lan,mac=52:54:00:50:07:e8,addr=0x3'
+        -device 'virtio-net-pci,netdev=net-lan,id=nic-lan,mac=52:54:00:50:07:e8,addr=0x3,csum=off,gso=off,host_tso4=off,host_tso6=off,host_ecn=off,host_ufo=off,guest_csum=off,guest_tso4=off,guest_tso6=off,guest_ecn=off,guest_ufo=off'
         -daemonize
         -pidfile "${RUN_DIR}/a.pid"
       )
@@ -77,7 +77,7 @@ qemu_args() {
         -initrd "${INITRD}"
         -append 'console=ttyS0 quiet panic=-1 wb.host=b wb.nic=eth0,52:54:00:45:cc:6a,10.0.0.2/24 wb.hosts=10.0.0.1=a.lan+a,10.0.0.2=b.lan+b,10.0.0.254=r.lan+r,10.0.1.254=r.wan'
         -netdev 'tap,id=net-lan,ifname=b.lan,script=no,downscript=no'
-        -device 'virtio-net-pci,netdev=net-lan,id=nic-lan,mac=52:54:00:45:cc:6a,addr=0x3'
+        -device 'virtio-net-pci,netdev=net-lan,id=nic-lan,mac=52:54:00:45:cc:6a,addr=0x3,csum=off,gso=off,host_tso4=off,host_tso6=off,host_ecn=off,host_ufo=off,guest_csum=off,guest_tso4=off,guest_tso6=off,guest_ecn=off,guest_ufo=off'
         -daemonize
         -pidfile "${RUN_DIR}/b.pid"
       )
@@ -101,9 +101,9 @@ qemu_args() {
         -initrd "${INITRD}"
         -append 'console=ttyS0 quiet panic=-1 wb.host=r wb.nic=eth0,52:54:00:17:17:9c,10.0.0.254/24 wb.nic=eth1,52:54:00:fe:e0:f7,10.0.1.254/24 wb.hosts=10.0.0.1=a.lan+a,10.0.0.2=b.lan+b,10.0.0.254=r.lan+r,10.0.1.254=r.wan'
         -netdev 'tap,id=net-lan,ifname=r.lan,script=no,downscript=no'
-        -device 'virtio-net-pci,netdev=net-lan,id=nic-lan,mac=52:54:00:17:17:9c,addr=0x3'
+        -device 'virtio-net-pci,netdev=net-lan,id=nic-lan,mac=52:54:00:17:17:9c,addr=0x3,csum=off,gso=off,host_tso4=off,host_tso6=off,host_ecn=off,host_ufo=off,guest_csum=off,guest_tso4=off,guest_tso6=off,guest_ecn=off,guest_ufo=off'
         -netdev 'tap,id=net-wan,ifname=r.wan,script=no,downscript=no'
-        -device 'virtio-net-pci,netdev=net-wan,id=nic-wan,mac=52:54:00:fe:e0:f7,addr=0x4'
+        -device 'virtio-net-pci,netdev=net-wan,id=nic-wan,mac=52:54:00:fe:e0:f7,addr=0x4,csum=off,gso=off,host_tso4=off,host_tso6=off,host_ecn=off,host_ufo=off,guest_csum=off,guest_tso4=off,guest_tso6=off,guest_ecn=off,guest_ufo=off'
         -daemonize
         -pidfile "${RUN_DIR}/r.pid"
       )
