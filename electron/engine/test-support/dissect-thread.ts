@@ -5,36 +5,56 @@
  * app, where it lives in the renderer and never stalls the engine reading tcpdump's pipe.
  * Start it with `startDissectThread()`.
  */
-import { isMainThread, parentPort, Worker } from 'node:worker_threads';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { DissectorHost } from '../../../renderer/packets/core/dissector-host.js';
-import { loadWiregasmNode } from '../../../renderer/packets/core/wiregasm-node.js';
+import { SegmentHelpers } from '../../../renderer/packets/core/segment-helpers.js';
+import { spawnNodeHelper } from './segment-thread.js';
+import { compileWiregasmNode, loadWiregasmNode } from '../../../renderer/packets/core/wiregasm-node.js';
 import type { CaptureStats } from '../../../renderer/packets/core/viewer-types.js';
 import type { CallName, WorkerCalls, WorkerMessage, WorkerRequest } from '../../../renderer/packets/worker/protocol.js';
 import { WorkerDispatch } from '../../../renderer/packets/worker/worker-dispatch.js';
 
+interface HelperInfo {
+  kind: 'helper-jobs';
+  count: number;
+  readyMs: number | null;
+}
+
 export interface DissectThread {
   call<K extends CallName>(call: K, args: WorkerCalls[K]['args'], transfer?: ArrayBuffer[]): Promise<WorkerCalls[K]['result']>;
+  /** Segment jobs the worker's helpers completed (0 without helpers). */
+  helperJobs(): Promise<number>;
+  /** How long the helpers took to be ready when last started (null: never started). */
+  helperReadyMs(): Promise<number | null>;
   /** Latest stats the worker pushed for a capture (what the viewer's status line shows). */
   stats(id: string): CaptureStats | undefined;
   close(): Promise<void>;
 }
 
-export async function startDissectThread(): Promise<DissectThread> {
+/** `helpers`: segment helper threads, as the app starts one per spare core (default none). */
+export async function startDissectThread(options: { helpers?: number } = {}): Promise<DissectThread> {
   // Worker threads do not inherit the test runner's TypeScript loader: register tsx's first.
   const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(import.meta.url)}); })`;
-  const worker = new Worker(bootstrap, { eval: true });
+  const worker = new Worker(bootstrap, { eval: true, workerData: { role: 'wirebench-dissect', helpers: options.helpers ?? 0 } });
   const latest = new Map<string, CaptureStats>();
   let crashed: Error | null = null;
   const waiting = new Map<number, { resolve(value: unknown): void; reject(err: Error): void }>();
   let seq = 0;
+  const helperJobsWaiting: ((info: HelperInfo) => void)[] = [];
+  const helperInfo = () =>
+    new Promise<HelperInfo>((resolve) => {
+      helperJobsWaiting.push(resolve);
+      worker.postMessage({ helperJobs: true });
+    });
   const ready = new Promise<void>((resolve, reject) => {
-    worker.on('message', (message: WorkerMessage) => {
+    worker.on('message', (message: WorkerMessage | HelperInfo) => {
       if (message.kind === 'ready') resolve();
       else if (message.kind === 'failed') {
         crashed = new Error(message.error);
         reject(crashed);
       }
       else if (message.kind === 'stats') for (const [id, s] of Object.entries(message.stats)) latest.set(id, s);
+      else if (message.kind === 'helper-jobs') helperJobsWaiting.shift()?.(message);
       else {
         const pending = waiting.get(message.seq);
         waiting.delete(message.seq);
@@ -56,6 +76,8 @@ export async function startDissectThread(): Promise<DissectThread> {
         waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
         worker.postMessage({ seq: id, call, args } as WorkerRequest, transfer);
       }),
+    helperJobs: async () => (await helperInfo()).count,
+    helperReadyMs: async () => (await helperInfo()).readyMs,
     stats: (id) => {
       // A worker that died stops pushing stats: say why instead of letting callers wait.
       if (crashed) throw new Error(`the dissection worker crashed: ${crashed.stack ?? crashed.message}`);
@@ -67,21 +89,24 @@ export async function startDissectThread(): Promise<DissectThread> {
   };
 }
 
-if (!isMainThread && parentPort) {
+if (!isMainThread && parentPort && (workerData as { role?: string } | null)?.role === 'wirebench-dissect') {
   const port = parentPort;
-  const post = (message: WorkerMessage, transfer: Transferable[] = []) => port.postMessage(message, transfer as ArrayBuffer[]);
+  const post = (message: WorkerMessage | HelperInfo, transfer: Transferable[] = []) => port.postMessage(message, transfer as ArrayBuffer[]);
   const queue: WorkerRequest[] = [];
   let dispatch: WorkerDispatch | null = null;
+  const module = await compileWiregasmNode();
+  const helpers = new SegmentHelpers(() => spawnNodeHelper(module), (workerData as { helpers: number }).helpers);
   // An exception in the background dissection loop would otherwise end that loop silently.
   process.on('uncaughtException', (err) => post({ kind: 'failed', error: `dissection failed: ${err.stack ?? err.message}` }));
-  port.on('message', (request: WorkerRequest) => {
+  port.on('message', (request: WorkerRequest | { helperJobs: true }) => {
+    if ('helperJobs' in request) return post({ kind: 'helper-jobs', count: helpers.completed, readyMs: helpers.readyAfterMs });
     if (dispatch) dispatch.handle(request);
     else queue.push(request);
   });
   try {
-    const host = new DissectorHost(await loadWiregasmNode());
+    const host = new DissectorHost(await loadWiregasmNode(module));
     host.warmUp();
-    dispatch = new WorkerDispatch(host, post);
+    dispatch = new WorkerDispatch(host, post, helpers);
     post({ kind: 'ready' });
     for (const request of queue.splice(0)) dispatch.handle(request);
   } catch (err) {

@@ -27,22 +27,13 @@
  *   - Cross-segment state (TCP reassembly across a 1,024-packet boundary) is lost in the list;
  *     "follow stream" builds a one-off session over every retained packet so it is complete.
  */
-import type { DissectSession, FrameMeta, ProtoTree, Vector } from '@goodtools/wiregasm';
+import type { DissectSession, ProtoTree, Vector } from '@goodtools/wiregasm';
 import { writePcap, type PcapRecord } from './pcap-format.js';
+import { deleteIfPossible, readColumns, readMatches, type RowColumns, type SegmentJob, type SegmentJobResult } from './segment-jobs.js';
 import type { SessionSlot } from './session-slot.js';
 import { DEFAULT_RING, type CaptureStats, type FollowResult, type FrameDetails, type PacketRow, type RingLimit, type TreeNode } from './viewer-types.js';
 
 export const SEGMENT_PACKETS = 1024;
-
-/** What the list needs of a dissected packet, kept in JS once the segment's session is gone. */
-interface RowColumns {
-  source: string;
-  destination: string;
-  protocol: string;
-  info: string;
-  bg: number;
-  fg: number;
-}
 
 interface Segment {
   /** Global number of this segment's first packet. */
@@ -55,6 +46,17 @@ interface Segment {
   matches: Int32Array | null;
   matchesFor: string | null;
   filteredCount: number;
+  /** Rows whose columns are known (`columns` entries set). */
+  listed: number;
+  /** A helper worker is working on this segment (see `takeJob`). */
+  inFlight: boolean;
+}
+
+/** A segment handed out by `takeJob`, to give back with `completeJob`. */
+export interface JobTicket {
+  first: number;
+  count: number;
+  filter: string;
 }
 
 let captureCounter = 0;
@@ -62,6 +64,12 @@ let captureCounter = 0;
 const READ_AHEAD = 64;
 /** Source/destination/protocol strings repeat across rows; sharing them keeps 1M rows small. */
 const INTERN_LIMIT = 50_000;
+/**
+ * A file's columns are listed in the background (by helper workers when there are spare
+ * cores) up to this many rows, so scrolling anywhere needs no segment reload. ~100 bytes a
+ * row; beyond it rows are listed when shown, as before.
+ */
+export const PREFETCH_ROWS = 250_000;
 
 export class CaptureDissector {
   private readonly segments: Segment[] = [];
@@ -78,6 +86,8 @@ export class CaptureDissector {
     private readonly slot: SessionSlot,
     private readonly linkType: number,
     private ring: RingLimit = DEFAULT_RING,
+    /** List every row's columns in the background (files; live captures list on demand). */
+    private readonly prefetch = false,
   ) {}
 
   /** Indexes new packets (cheap; dissection happens in `dissectPending`). */
@@ -85,7 +95,7 @@ export class CaptureDissector {
     for (const record of records) {
       let tail = this.segments.at(-1);
       if (!tail || tail.records.length >= SEGMENT_PACKETS) {
-        tail = { first: this.total + 1, records: [], bytes: 0, columns: [], matches: null, matchesFor: null, filteredCount: 0 };
+        tail = { first: this.total + 1, records: [], bytes: 0, columns: [], matches: null, matchesFor: null, filteredCount: 0, listed: 0, inFlight: false };
         this.segments.push(tail);
       }
       tail.records.push(record);
@@ -103,19 +113,63 @@ export class CaptureDissector {
   }
 
   /**
-   * Applies the display filter to segments it has not checked yet (oldest first) until
-   * `budgetMs` is spent. Returns how many packets still wait (always 0 without a filter).
+   * Applies the display filter to segments it has not checked yet (oldest first), or without
+   * a filter lists a file's columns in the background, until `budgetMs` is spent. Returns how
+   * many packets still wait for the filter (always 0 without one).
    */
   dissectPending(budgetMs = Infinity): number {
-    if (!this.filter) return 0;
     const started = performance.now();
-    // At least one segment per call, so a zero budget still makes progress.
+    // At least one segment per call, so a zero budget still makes progress. Segments a
+    // helper is working on are skipped: their result arrives through `completeJob`.
     for (const segment of this.segments) {
-      if (this.isFiltered(segment)) continue;
-      this.applyFilter(segment);
+      if (segment.inFlight) continue;
+      if (this.filter && !this.isFiltered(segment)) this.applyFilter(segment);
+      else if (this.wantsListing(segment)) this.listAll(segment);
+      else continue;
       if (performance.now() - started >= budgetMs) break;
     }
     return this.pendingCount();
+  }
+
+  /** Whether `dissectPending` has anything to do that no helper is already doing. */
+  hasLocalWork(): boolean {
+    return this.segments.some((s) => !s.inFlight && ((this.filter && !this.isFiltered(s)) || this.wantsListing(s)));
+  }
+
+  /**
+   * Hands the next segment that needs whole-segment work (the display filter first, then the
+   * background listing) to a helper worker, marked so nobody else takes it meanwhile.
+   */
+  takeJob(): { ticket: JobTicket; job: SegmentJob } | null {
+    for (const kind of ['filter', 'columns'] as const) {
+      for (const segment of this.segments) {
+        if (segment.inFlight) continue;
+        const needed = kind === 'filter' ? Boolean(this.filter) && !this.isFiltered(segment) : !this.filter && this.wantsListing(segment);
+        if (!needed) continue;
+        segment.inFlight = true;
+        const ticket = { first: segment.first, count: segment.records.length, filter: this.filter };
+        const pcap = writePcap(this.linkType, segment.records);
+        return { ticket, job: kind === 'filter' ? { kind, pcap, filter: this.filter } : { kind, pcap } };
+      }
+    }
+    return null;
+  }
+
+  /** Takes a helper's result back; stale ones (segment evicted, filter changed) are dropped. */
+  completeJob(ticket: JobTicket, result: SegmentJobResult | null): void {
+    const segment = this.segments.find((s) => s.first === ticket.first);
+    if (!segment) return;
+    segment.inFlight = false;
+    if (!result || segment.records.length < ticket.count) return;
+    if (result.kind === 'filter') {
+      if (ticket.filter !== this.filter) return;
+      // The tail may have grown since: the result covers the first `count` packets.
+      segment.matches = result.matches;
+      segment.matchesFor = ticket.filter;
+      segment.filteredCount = ticket.count;
+    } else {
+      result.columns.forEach((columns, i) => this.remember(segment, i + 1, columns));
+    }
   }
 
   /** Sets the display filter; the caller has checked it with `checkFilter`. */
@@ -131,6 +185,7 @@ export class CaptureDissector {
       retainedBytes: this.retainedBytes,
       rows: this.rowCount(),
       pending: this.pendingCount(),
+      listing: this.listingCount(),
       filter: this.filter,
     };
   }
@@ -243,6 +298,34 @@ export class CaptureDissector {
     return pending;
   }
 
+  /** Rows the background listing has still to do (0 for live captures and past PREFETCH_ROWS). */
+  private listingCount(): number {
+    let listing = 0;
+    for (const segment of this.segments) if (this.wantsListing(segment)) listing += segment.records.length - segment.listed;
+    return listing;
+  }
+
+  /** A file's segment whose rows are not all listed yet, within PREFETCH_ROWS. */
+  private wantsListing(segment: Segment): boolean {
+    return this.prefetch && segment.listed < segment.records.length && segment.first + segment.records.length - 1 <= PREFETCH_ROWS;
+  }
+
+  private listAll(segment: Segment): void {
+    this.readColumns(this.sessionOf(segment), segment, 0, segment.records.length);
+  }
+
+  private remember(segment: Segment, local: number, columns: RowColumns): void {
+    if (!segment.columns[local - 1]) segment.listed++;
+    segment.columns[local - 1] = {
+      source: this.intern(columns.source),
+      destination: this.intern(columns.destination),
+      protocol: this.intern(columns.protocol),
+      info: columns.info,
+      bg: columns.bg,
+      fg: columns.fg,
+    };
+  }
+
   private isFiltered(segment: Segment): boolean {
     return segment.matchesFor === this.filter && segment.filteredCount === segment.records.length;
   }
@@ -310,22 +393,7 @@ export class CaptureDissector {
   }
 
   private readColumns(session: DissectSession, segment: Segment, skip: number, limit: number): void {
-    const frames = session.getFrames('', skip, limit).frames;
-    for (let i = 0; i < frames.size(); i++) {
-      const meta: FrameMeta = frames.get(i);
-      const columns = meta.columns;
-      segment.columns[meta.number - 1] = {
-        source: this.intern(columns.get(2) ?? ''),
-        destination: this.intern(columns.get(3) ?? ''),
-        protocol: this.intern(columns.get(4) ?? ''),
-        info: columns.get(6) ?? '',
-        bg: meta.bg,
-        fg: meta.fg,
-      };
-      deleteIfPossible(columns);
-      deleteIfPossible(meta);
-    }
-    deleteIfPossible(frames);
+    for (const row of readColumns(session, skip, limit)) this.remember(segment, row.number, row);
   }
 
   private intern(text: string): string {
@@ -346,18 +414,6 @@ export class CaptureDissector {
       this.retainedBytes -= oldest.bytes;
     }
   }
-}
-
-function readMatches(session: DissectSession, filter: string): Int32Array {
-  const frames = session.getFrames(filter, 0, 0).frames;
-  const matches = new Int32Array(frames.size());
-  for (let i = 0; i < matches.length; i++) {
-    const meta = frames.get(i);
-    matches[i] = meta.number;
-    deleteIfPossible(meta);
-  }
-  deleteIfPossible(frames);
-  return matches;
 }
 
 function timeOf(record: PcapRecord): number {
@@ -382,11 +438,6 @@ export function findFilter(tree: readonly TreeNode[], field: string): string | n
     if (below) return below;
   }
   return null;
-}
-
-/** embind value objects need `delete()`; plain JS values (some builds) do not have it. */
-function deleteIfPossible(value: unknown): void {
-  if (value && typeof (value as { delete?: unknown }).delete === 'function') (value as { delete(): void }).delete();
 }
 
 export function base64ToBytes(text: string): Uint8Array {

@@ -4,8 +4,9 @@
  * message shell around this class, and the Node tests and bench call it directly.
  */
 import type { WiregasmLib } from '@goodtools/wiregasm';
-import { CaptureDissector, toArray } from './capture-dissector.js';
+import { CaptureDissector, toArray, type JobTicket } from './capture-dissector.js';
 import { parseCaptureFile, PcapFormatError, PcapStreamReader, writePcap, writePcapng } from './pcap-format.js';
+import type { SegmentJob, SegmentJobResult } from './segment-jobs.js';
 import { SessionSlot } from './session-slot.js';
 import { udpRecords } from './synthetic-udp.js';
 import type { CaptureStats, FieldCompletion, FilterCheck, FollowResult, FrameDetails, PacketRow, RingLimit } from './viewer-types.js';
@@ -58,8 +59,9 @@ export class DissectorHost {
   }
 
   /**
-   * Opens a whole .pcap/.pcapng file. Only the first segment is dissected here, so the first
-   * rows show at once; the rest is dissected by `work` calls.
+   * Opens a whole .pcap/.pcapng file: every packet is indexed, nothing dissected yet. The rows
+   * the list asks for first are dissected on demand; `work` calls (and helper workers) then
+   * list the rest in the background.
    */
   openFile(id: string, bytes: Uint8Array, ring?: RingLimit): CaptureStats {
     let parsed;
@@ -71,10 +73,9 @@ export class DissectorHost {
     }
     if (parsed.records.length === 0) throw new Error('the capture file holds no packets');
     this.close(id);
-    const dissector = new CaptureDissector(this.slot, parsed.linkType, ring);
+    const dissector = new CaptureDissector(this.slot, parsed.linkType, ring, true);
     dissector.append(parsed.records);
     this.captures.set(id, { reader: new PcapStreamReader(), dissector, ring });
-    dissector.dissectPending(0);
     return dissector.stats();
   }
 
@@ -86,6 +87,32 @@ export class DissectorHost {
       capture.dissector.dissectPending(budgetMs);
       out[id] = capture.dissector.stats();
     }
+    return out;
+  }
+
+  /** Whether `work` has anything to do that no helper worker is already doing. */
+  hasLocalWork(): boolean {
+    return [...this.captures.values()].some((c) => c.dissector?.hasLocalWork());
+  }
+
+  /** The next whole-segment job for a helper worker (see segment-helpers.ts), or null. */
+  takeJob(): { id: string; ticket: JobTicket; job: SegmentJob } | null {
+    for (const [id, capture] of this.captures) {
+      const taken = capture.dissector?.takeJob();
+      if (taken) return { id, ...taken };
+    }
+    return null;
+  }
+
+  /** A helper's result (null when the helper failed: the segment is then done here). */
+  completeJob(id: string, ticket: JobTicket, result: SegmentJobResult | null): void {
+    this.captures.get(id)?.dissector?.completeJob(ticket, result);
+  }
+
+  /** Stats of every capture, without doing any work. */
+  allStats(): Record<string, CaptureStats> {
+    const out: Record<string, CaptureStats> = {};
+    for (const [id, capture] of this.captures) if (capture.dissector) out[id] = capture.dissector.stats();
     return out;
   }
 

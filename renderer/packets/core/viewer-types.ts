@@ -45,8 +45,10 @@ export interface CaptureStats {
   retainedBytes: number;
   /** Rows in the current view (all retained packets, or those matching the display filter). */
   rows: number;
-  /** Packets whose dissection has not run yet (live backlog). */
+  /** Packets the display filter has not checked yet (0 without a filter). */
   pending: number;
+  /** Rows of an opened file whose columns the background listing has still to read. */
+  listing: number;
   filter: string;
 }
 

@@ -2,12 +2,11 @@
  * The Web Worker: loads wiregasm (Wireshark's dissectors in WebAssembly) and hands every
  * message to `WorkerDispatch`. Nothing else lives here, so Node tests exercise the same code.
  */
-import type { WiregasmLoader } from '@goodtools/wiregasm';
-import loadWiregasm from '@goodtools/wiregasm/dist/wiregasm.js';
-import wasmUrl from '@goodtools/wiregasm/dist/wiregasm.wasm?url';
-import dataUrl from '@goodtools/wiregasm/dist/wiregasm.data?url';
 import { DissectorHost } from '../core/dissector-host.js';
+import { SegmentHelpers, type HelperPort, type HelperReply } from '../core/segment-helpers.js';
+import { compileWiregasmInWorker, loadWiregasmInWorker } from './load-wiregasm.js';
 import type { WorkerMessage, WorkerRequest } from './protocol.js';
+import type { SegmentWorkerInit } from './segment.worker.js';
 import { WorkerDispatch } from './worker-dispatch.js';
 
 // The DOM lib is in scope for the whole renderer; the worker only needs these two members.
@@ -25,17 +24,26 @@ scope.onmessage = (event: MessageEvent<WorkerRequest>) => {
   else queue.push(event.data);
 };
 
+/** A segment helper as a nested Web Worker, instantiating the module this worker compiled. */
+function spawnHelper(module: WebAssembly.Module): HelperPort {
+  const worker = new Worker(new URL('./segment.worker.ts', import.meta.url), { type: 'module', name: 'wirebench-segment-helper' });
+  worker.postMessage({ module } satisfies SegmentWorkerInit);
+  return {
+    post: (request, transfer) => worker.postMessage(request, transfer),
+    onReply: (handler) => worker.addEventListener('message', (event: MessageEvent<HelperReply>) => handler(event.data)),
+    onError: (handler) => worker.addEventListener('error', (event) => handler(new Error(event.message || 'segment helper failed'))),
+    terminate: () => worker.terminate(),
+  };
+}
+
+/** One helper per core beyond this worker's (the page idles while a filter runs); at most 3, ~150 MB each. */
+const helperCount = Math.max(0, Math.min(3, (navigator.hardwareConcurrency || 1) - 1));
+
 (async () => {
-  const lib = await (loadWiregasm as unknown as WiregasmLoader)({
-    locateFile: (path: string, prefix: string) => (path.endsWith('.wasm') ? wasmUrl : path.endsWith('.data') ? dataUrl : prefix + path),
-    print: () => undefined,
-    printErr: () => undefined,
-    handleStatus: () => undefined,
-  });
-  if (!lib.init()) throw new Error('wiregasm failed to register its dissectors');
-  const host = new DissectorHost(lib);
+  const module = await compileWiregasmInWorker();
+  const host = new DissectorHost(await loadWiregasmInWorker(module));
   host.warmUp();
-  dispatch = new WorkerDispatch(host, post);
+  dispatch = new WorkerDispatch(host, post, new SegmentHelpers(() => spawnHelper(module), helperCount));
   post({ kind: 'ready' });
   for (const request of queue.splice(0)) dispatch.handle(request);
 })().catch((err: unknown) => {

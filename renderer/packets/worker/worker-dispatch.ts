@@ -4,12 +4,23 @@
  * never wait behind a long dissection burst.
  */
 import type { DissectorHost } from '../core/dissector-host.js';
+import { SEGMENT_PACKETS } from '../core/capture-dissector.js';
+import type { SegmentHelpers } from '../core/segment-helpers.js';
+import type { CaptureStats } from '../core/viewer-types.js';
 import type { WorkerMessage, WorkerRequest } from './protocol.js';
 
 /** One slice of background dissection; short enough to answer scrolls within a frame or two. */
 const SLICE_MS = 40;
 /** Stats are pushed at most this often (the 500 ms "new packets appear" budget includes it). */
 const STATS_EVERY_MS = 100;
+/** Helpers cost ~150 MB and ~2 s each to start: worth it only for this much bulk work. */
+const HELPERS_FROM_PACKETS = 8 * SEGMENT_PACKETS;
+/**
+ * ...and only once the bulk work has lasted this long: spawning a helper (a new JS engine
+ * compiling 69 MB of WebAssembly) right at a file's open slowed its first screenful of rows
+ * by ~100 ms on two cores; the first rows are answered well within this.
+ */
+const HELPERS_AFTER_MS = 250;
 
 export class WorkerDispatch {
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -17,10 +28,14 @@ export class WorkerDispatch {
   private lastStats = 0;
   /** The last stats pushed still showed a backlog: the UI waits for the one that shows none. */
   private postedBusy = false;
+  /** When the current stretch of bulk work began (helpers start HELPERS_AFTER_MS later). */
+  private bulkSince: number | null = null;
 
   constructor(
     private readonly host: DissectorHost,
     private readonly post: (message: WorkerMessage, transfer?: Transferable[]) => void,
+    /** Spare-core helpers for filters and file listing; without them this worker does it all. */
+    private readonly helpers: SegmentHelpers | null = null,
   ) {}
 
   handle(request: WorkerRequest): void {
@@ -78,14 +93,21 @@ export class WorkerDispatch {
     }
   }
 
-  /** Background loop: dissect a slice, push stats, yield to pending messages, repeat. */
-  private schedule(): void {
+  /**
+   * Background loop: hand segments to free helpers, dissect a slice here, push stats, yield to
+   * pending messages, repeat. When only helpers have work left, the loop sleeps until one
+   * answers (or stats are due) instead of spinning.
+   */
+  private schedule(delayMs = 0): void {
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = null;
+      this.feedHelpers();
       const stats = this.host.work(SLICE_MS);
-      const busy = Object.values(stats).some((s) => s.pending > 0);
+      this.feedHelpers();
+      const busy = Object.values(stats).some((s) => s.pending > 0 || s.listing > 0);
       const now = Date.now();
+      let due = false;
       // Without `postedBusy`, a backlog that drained within STATS_EVERY_MS of the last push
       // was never reported: the UI kept showing "N dissecting" (and waited) forever.
       if (this.dirty.size > 0 || busy || this.postedBusy) {
@@ -94,9 +116,38 @@ export class WorkerDispatch {
           this.lastStats = now;
           this.dirty.clear();
           this.postedBusy = busy;
-        }
+        } else due = true;
       }
-      if (busy || this.dirty.size > 0) this.schedule();
-    }, 0);
+      if (this.host.hasLocalWork()) this.schedule();
+      else if (due || (busy && this.dirty.size > 0)) this.schedule(Math.max(1, STATS_EVERY_MS - (now - this.lastStats)));
+      // else: helpers still working report through `feedHelpers`' callbacks, which reschedule.
+    }, delayMs);
   }
+
+  private feedHelpers(): void {
+    const { helpers, host } = this;
+    if (!helpers || helpers.size === 0) return;
+    if (helpers.running === 0) {
+      const now = Date.now();
+      if (bulkBacklog(host) < HELPERS_FROM_PACKETS) this.bulkSince = null;
+      else if (this.bulkSince === null) this.bulkSince = now;
+      else if (now - this.bulkSince >= HELPERS_AFTER_MS) helpers.start();
+    }
+    while (helpers.canTake()) {
+      const taken = host.takeJob();
+      if (!taken) break;
+      const settle = (result: Parameters<DissectorHost['completeJob']>[2]) => {
+        host.completeJob(taken.id, taken.ticket, result);
+        this.dirty.add(taken.id);
+        this.schedule();
+      };
+      helpers.run(taken.job).then(settle, () => settle(null));
+    }
+  }
+}
+
+/** Packets waiting for whole-segment work across every capture. */
+function bulkBacklog(host: DissectorHost): number {
+  const all: CaptureStats[] = Object.values(host.allStats());
+  return all.reduce((sum, s) => sum + s.pending + s.listing, 0);
 }
