@@ -13,6 +13,8 @@ import { namespaceName } from '../shared/host-names.js';
 import { serializeLab } from '../shared/lab.js';
 import { findTinyGuest } from '../electron/engine/qemu/tiny-guest.js';
 import { twoVmLab } from '../electron/engine/test-support/system-lab.js';
+import { writePcap } from '../renderer/packets/core/pcap-format.js';
+import { udpRecords } from '../renderer/packets/core/synthetic-udp.js';
 import { startApp, type AppUnderTest } from './support/app-under-test.js';
 
 function missingPrerequisite(): string | null {
@@ -140,4 +142,21 @@ describe.skipIf(missing !== null)('packet viewer with real guests', () => {
     await expect.poll(() => page.getByTestId('viewer-error').textContent(), { timeout: 15_000 }).toMatch(/filter/i);
     await app.screenshot('packets-06-bad-bpf');
   }, 60_000);
+  it('opens a 30,000-packet capture file and filters it, helped by a worker on the other core', async () => {
+    const { page } = app;
+    const file = join(dir, 'big.pcap');
+    writeFileSync(file, writePcap(1, udpRecords(30_000)));
+    await page.getByTestId('open-capture-file').setInputFiles(file);
+    const status = page.getByTestId('capture-status');
+    await expect.poll(() => status.textContent(), { timeout: 30_000 }).toMatch(/^30000 packets · 30000 shown/);
+    const input = page.getByTestId('display-filter');
+    await input.fill('udp.dstport == 53');
+    await expect.poll(() => input.getAttribute('data-state')).toBe('ok');
+    await input.press('Enter');
+    await expect.poll(() => status.textContent(), { timeout: 60_000 }).toBe('30000 packets · 3000 shown');
+    expect(new Set(await page.locator('[data-testid="packet-row"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-protocol'))))).toEqual(new Set(['DNS']));
+    // The segment helper (a nested Web Worker with its own wiregasm) did part of the work.
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    if (cores > 1) expect(Number(await status.getAttribute('data-helped'))).toBeGreaterThan(0);
+  }, 120_000);
 });

@@ -14,6 +14,8 @@ describe('content security policy', () => {
     expect(DISSECT_WORKER_CSP).toContain("'wasm-unsafe-eval' 'unsafe-eval'");
     expect(isDissectWorker('/assets/dissect.worker-AbC_1.js')).toBe(true);
     expect(isDissectWorker('file:///opt/app/out/renderer/assets/dissect.worker-x1.js?v=2')).toBe(true);
+    expect(isDissectWorker('/assets/segment.worker-Q9_z.js')).toBe(true);
+    expect(isDissectWorker('/assets/ws-worker-Q9_z.js')).toBe(false);
     expect(isDissectWorker('/assets/dissect.worker-x1.js.map')).toBe(false);
     expect(isDissectWorker('/assets/index-x1.js')).toBe(false);
   });

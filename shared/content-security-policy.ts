@@ -17,13 +17,17 @@ export const APP_CSP = [
 ].join('; ');
 
 /**
- * The packet-dissection worker runs Wireshark compiled by Emscripten, whose embind glue builds
- * functions with `new Function`; only that worker script (no DOM, talks to the page by
- * postMessage only) gets 'unsafe-eval'. The page itself keeps the strict policy.
+ * The packet-dissection workers (the viewer's worker and its segment helpers) run Wireshark
+ * compiled by Emscripten, whose embind glue builds functions with `new Function`; only those
+ * worker scripts (no DOM, they talk by postMessage only) get 'unsafe-eval'. The page itself
+ * keeps the strict policy.
  */
 export const DISSECT_WORKER_CSP = APP_CSP.replace("'wasm-unsafe-eval'", "'wasm-unsafe-eval' 'unsafe-eval'");
 
-/** The built worker's file (`assets/dissect.worker-<hash>.js`), as a path or a full URL. */
+/**
+ * A built dissection worker's file (`assets/dissect.worker-<hash>.js` or
+ * `assets/segment.worker-<hash>.js`), as a path or a full URL.
+ */
 export function isDissectWorker(pathOrUrl: string): boolean {
-  return /\/assets\/dissect\.worker-[\w-]+\.js(?:[?#]|$)/.test(pathOrUrl);
+  return /\/assets\/(?:dissect|segment)\.worker-[\w-]+\.js(?:[?#]|$)/.test(pathOrUrl);
 }

@@ -91,11 +91,17 @@ export function ViewerControls({ tab, onFollow }: { tab: ViewerTab; onFollow(res
       <span className="wb-pring-usage" title="memory the ring holds now, and packets it has evicted so far" data-testid="ring-usage">
         {ringUsage(s, tab.ring)}
       </span>
-      <span className="wb-pstatus" data-testid="capture-status">
+      <span
+        className="wb-pstatus"
+        data-testid="capture-status"
+        data-helped={s?.helped ?? 0}
+        title={s && s.helped > 0 ? `${s.helped} segments of 1,024 packets were dissected by helper workers on other cores` : undefined}
+      >
         {tab.status === 'starting' ? 'starting… ' : running ? '● capturing ' : ''}
         {s ? `${s.total} packets · ${s.rows} shown` : 'no packets yet'}
         {s && s.evicted > 0 ? ` · ${s.evicted} evicted by the ring` : ''}
         {s && s.pending > 0 ? ` · ${s.pending} dissecting` : ''}
+        {s && s.pending === 0 && s.listing > 0 ? ` · listing ${s.listing}` : ''}
         {tab.paused ? ' · display paused' : ''}
         {tab.kernelDrops !== null ? ` · kernel drops: ${tab.kernelDrops}` : ''}
       </span>

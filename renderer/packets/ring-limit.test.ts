@@ -28,7 +28,7 @@ describe('ring limits from the viewer controls', () => {
   });
 
   it('shows what the ring holds and how many packets it evicted', () => {
-    const stats: CaptureStats = { total: 10_240, evicted: 3072, retained: 7168, retainedBytes: 12.5 * MIB, rows: 7168, pending: 0, listing: 0, filter: '' };
+    const stats: CaptureStats = { total: 10_240, evicted: 3072, retained: 7168, retainedBytes: 12.5 * MIB, rows: 7168, pending: 0, listing: 0, helped: 0, filter: '' };
     expect(ringUsage(stats, { maxPackets: 1_000_000, maxBytes: 16 * MIB })).toBe('12.5 of 16 MiB · 3,072 evicted');
     expect(ringUsage(null, DEFAULT_RING)).toBe('0.0 of 512 MiB · 0 evicted');
   });

@@ -81,6 +81,8 @@ export class CaptureDissector {
   /** Prefix of this capture's keys in the shared session slot. */
   private readonly key = `c${++captureCounter}`;
   private readonly interned = new Map<string, string>();
+  /** Segment jobs whose results came from helper workers (shown to people, checked by tests). */
+  private helped = 0;
 
   constructor(
     private readonly slot: SessionSlot,
@@ -161,8 +163,9 @@ export class CaptureDissector {
     if (!segment) return;
     segment.inFlight = false;
     if (!result || segment.records.length < ticket.count) return;
+    if (result.kind === 'filter' && ticket.filter !== this.filter) return;
+    this.helped++;
     if (result.kind === 'filter') {
-      if (ticket.filter !== this.filter) return;
       // The tail may have grown since: the result covers the first `count` packets.
       segment.matches = result.matches;
       segment.matchesFor = ticket.filter;
@@ -186,6 +189,7 @@ export class CaptureDissector {
       rows: this.rowCount(),
       pending: this.pendingCount(),
       listing: this.listingCount(),
+      helped: this.helped,
       filter: this.filter,
     };
   }

@@ -49,6 +49,8 @@ export interface CaptureStats {
   pending: number;
   /** Rows of an opened file whose columns the background listing has still to read. */
   listing: number;
+  /** Segments (1,024 packets) filtered or listed by helper workers on other cores. */
+  helped: number;
   filter: string;
 }
 
