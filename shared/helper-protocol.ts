@@ -75,7 +75,11 @@ export interface HelperResults {
   'link.attach': Record<string, never>;
   'link.detach': Record<string, never>;
   'link.set': Record<string, never>;
-  'netem.set': Record<string, never>;
+  /**
+   * What was applied: netem does everything; a kernel without netem gets the rate alone from
+   * `tbf`, and `notApplied` lists what it could not do.
+   */
+  'netem.set': { qdisc: 'netem' | 'tbf'; notApplied: ('delay' | 'jitter' | 'loss')[] };
   'netem.clear': Record<string, never>;
   /** `fifo` is a named pipe readable by the invoking user, carrying a pcap stream. */
   'capture.start': { captureId: string; fifo: string };

@@ -121,18 +121,28 @@ describe('privileged helper on the real system', () => {
     const qdisc = (): string => sh('ip', ['netns', 'exec', NS, 'tc', 'qdisc', 'show', 'dev', 'c.b']);
     const request = { op: 'netem.set', ns: NS, dev: 'c.b', netem: { delayMs: 20, jitterMs: 5, lossPercent: 1.5, rateKbit: 1000 } } as const;
     if (kernelHasNetem()) {
-      await client.call(request);
+      await expect(client.call(request)).resolves.toEqual({ qdisc: 'netem', notApplied: [] });
       expect(qdisc()).toMatch(/netem .*delay 20ms\s+5ms/);
       expect(qdisc()).toMatch(/loss 1.5%/);
       await client.call({ op: 'netem.set', ns: NS, dev: 'c.b', netem: { delayMs: 7 } });
       expect(qdisc()).toMatch(/delay 7ms/);
       expect(qdisc()).not.toMatch(/loss/);
     } else {
-      console.log('this kernel has no netem qdisc: checking the helper says so');
-      await expect(client.call(request)).rejects.toMatchObject({ code: 'unsupported', hint: expect.stringContaining('sch_netem') });
+      console.log('this kernel has no netem qdisc: checking the tbf rate fallback and the refusal');
+      // The rate is applied with tbf, and the answer says what was not.
+      await expect(client.call(request)).resolves.toEqual({ qdisc: 'tbf', notApplied: ['delay', 'jitter', 'loss'] });
+      expect(qdisc()).toMatch(/qdisc tbf .*rate 1Mbit burst 1600b/);
+      await expect(client.call({ op: 'netem.set', ns: NS, dev: 'c.b', netem: { rateKbit: 2000 } })).resolves.toEqual({ qdisc: 'tbf', notApplied: [] });
+      expect(qdisc()).toMatch(/qdisc tbf .*rate 2Mbit/);
+      // Without a rate there is nothing tbf can do.
+      await expect(client.call({ op: 'netem.set', ns: NS, dev: 'c.b', netem: { delayMs: 20, lossPercent: 1 } })).rejects.toMatchObject({
+        code: 'unsupported',
+        message: expect.stringContaining('which delay, loss need'),
+        hint: expect.stringContaining('sch_netem'),
+      });
     }
     await client.call({ op: 'netem.clear', ns: NS, dev: 'c.b' });
-    expect(qdisc()).not.toMatch(/netem/);
+    expect(qdisc()).not.toMatch(/netem|tbf/);
     // Clearing a device without impairments is not an error.
     await client.call({ op: 'netem.clear', ns: NS, dev: 'c.b' });
   });

@@ -131,7 +131,7 @@ describe('exportBash', () => {
       'ensure_tap router-1.edge-1 br-edge-1 up',
       'ensure_tap router-1.core br-core up',
       'ensure_tap h.core br-core down',
-      "set_netem router-1.core delay 1.5ms 0.5ms loss 2% rate 512kbit",
+      "set_netem router-1.core 512 1600 delay 1.5ms 0.5ms loss 2% rate 512kbit",
       '',
     ]);
   });

@@ -12,6 +12,7 @@
 import { LabValidationError, formatProblem, validateLab, type Impairments, type LabDocument, type LabDocumentInput } from '../../../shared/lab.js';
 import { hostBridgeName, namespaceName, netdevId, tapName } from '../../../shared/host-names.js';
 import { qemuArgs } from '../../../shared/qemu-spec.js';
+import { tbfArgs } from '../../../shared/rate-limit.js';
 import { vmQemuSpec } from '../qemu/vm-spec.js';
 import { shComment, shQuote, shWord, type ShellPart } from './shell-quote.js';
 
@@ -98,7 +99,10 @@ function createNetworkFunction(lab: LabDocument): string {
   }
   for (const nic of lab.nics) {
     const netem = netemArgs(nic.impairments);
-    if (netem.length) lines.push(`set_netem ${[tapName(nic.vm, nic.bridge), ...netem].map(shQuote).join(' ')}`);
+    // The tbf fallback's rate and bucket ('-': no rate asked, so nothing to fall back to).
+    const rate = nic.impairments?.rateKbit;
+    const fallback = rate === undefined ? ['-', '-'] : [String(rate), tbfArgs(rate)[3]!];
+    if (netem.length) lines.push(`set_netem ${[tapName(nic.vm, nic.bridge), ...fallback, ...netem].map(shQuote).join(' ')}`);
   }
   return [
     `# Namespace, bridges, TAPs (pulled cables off their bridge), impairments; skips what exists.`,
@@ -420,11 +424,19 @@ ensure_tap() {
   fi
 }
 
-# Delay, loss and rate of traffic towards the guest (the TAP's egress). A kernel without
-# sch_netem still gets a working lab, only an unimpaired one.
+# Delay, loss and rate of traffic towards the guest (the TAP's egress): set_netem TAP RATE_KBIT
+# BURST_BYTES NETEM_ARGS... A kernel without sch_netem still gets a working lab: the rate alone
+# from tbf (as the app does; RATE_KBIT "-" when none was asked), a warning for the rest.
 set_netem() {
-  if ! tc -n "$NS" qdisc replace dev "$1" root netem "\${@:2}"; then
-    warn "tc could not add netem (\${*:2}) to $1; is sch_netem missing from this kernel (modprobe sch_netem)? That link runs unimpaired"
+  local dev=$1 rate=$2 burst=$3
+  shift 3
+  if tc -n "$NS" qdisc replace dev "$dev" root netem "$@" 2>/dev/null; then
+    return
+  fi
+  if [[ $rate != - ]] && tc -n "$NS" qdisc replace dev "$dev" root tbf rate "\${rate}kbit" burst "$burst" latency 50ms; then
+    warn "no netem in this kernel (modprobe sch_netem): $dev is limited to \${rate} kbit/s with tbf; the delay and loss in ($*) are not applied"
+  else
+    warn "tc could not add netem ($*) to $dev; is sch_netem missing from this kernel (modprobe sch_netem)? That link runs unimpaired"
   fi
 }
 

@@ -34,7 +34,7 @@ function twoVmLab(): LabDocument {
     nics: [
       { vm: 'a', bridge: 'lan', ip: '10.0.0.1/24' },
       // Exercises set_netem; a kernel without sch_netem only warns.
-      { vm: 'b', bridge: 'lan', ip: '10.0.0.2/24', impairments: { delayMs: 1 } },
+      { vm: 'b', bridge: 'lan', ip: '10.0.0.2/24', impairments: { delayMs: 1, rateKbit: 800 } },
     ],
   };
   const result = validateLab(input);
@@ -193,6 +193,14 @@ describe.skipIf(!isRoot)('exported bash script, run for real (root)', () => {
         const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1);
         const spec = vmQemuSpec(lab, vm, { accel: 'tcg', labDir, tinyGuest: { kernel: join(guestDir, 'vmlinuz'), initrd: join(guestDir, 'initrd.img') } });
         expect(argv).toEqual(['qemu-system-x86_64', ...qemuArgs(spec)]);
+      }
+      // b's impairments as the app applies them: netem, or on kernels without it the rate alone
+      // with the same tbf bucket as the helper's (shared/rate-limit.ts), and a warning.
+      const qdisc = execFileSync('tc', ['-n', ns, 'qdisc', 'show', 'dev', 'b.lan'], { encoding: 'utf8' });
+      if (qdisc.includes('netem')) expect(qdisc).toMatch(/delay 1ms.*rate 800Kbit/s);
+      else {
+        expect(qdisc).toMatch(/qdisc tbf .*rate 800Kbit burst 1600b/);
+        expect(r.stderr).toContain('b.lan is limited to 800 kbit/s with tbf; the delay and loss in (delay 1ms rate 800kbit) are not applied');
       }
     });
 

@@ -434,25 +434,36 @@ export class LabRuntime {
   }
 
   private async applyImpairments(nic: Nic): Promise<void> {
-    const helper = await this.helper();
     const dev = tapName(nic.vm, nic.bridge);
-    if (nic.impairments && Object.keys(nic.impairments).length) await helper.call({ op: 'netem.set', ns: this.namespace, dev, netem: nic.impairments });
-    else await helper.call({ op: 'netem.clear', ns: this.namespace, dev });
+    if (nic.impairments && Object.keys(nic.impairments).length) await this.impairTap({ op: 'netem.set', ns: this.namespace, dev, netem: nic.impairments });
+    else await (await this.helper()).call({ op: 'netem.clear', ns: this.namespace, dev });
+  }
+
+  /** One step of bringing a VM's network up. */
+  private async callNetworkStep(call: HelperCall): Promise<void> {
+    if (call.op === 'netem.set') return this.impairTap(call);
+    await (await this.helper()).call(call);
   }
 
   /**
-   * One step of bringing a VM's network up. Impairments are the one optional part: a kernel
-   * built without `sch_netem` cannot delay or drop, and a lab that asks for it should still
-   * boot — the user is told, once per NIC, instead of losing the whole VM.
+   * Impairments are the one optional part of a NIC: a kernel built without `sch_netem` can only
+   * limit the rate (the helper falls back to `tbf`), and a lab that asks for delay or loss
+   * should still run. The person is told, each time they are applied, what was left out.
    */
-  private async callNetworkStep(call: HelperCall): Promise<void> {
-    const helper = await this.helper();
+  private async impairTap(call: Extract<HelperCall, { op: 'netem.set' }>): Promise<void> {
+    const emit = (message: string, hint: string | undefined) => this.options.events.emit({ type: 'error', code: 'impairments-unsupported', message, ...(hint ? { hint } : {}) });
     try {
-      await helper.call(call);
+      const applied = await (await this.helper()).call(call);
+      if (applied.notApplied.length > 0) {
+        emit(
+          `impairments on ${call.dev}: the rate limit is applied (tbf), ${applied.notApplied.join(', ')} not: this kernel has no netem qdisc`,
+          'load it with `modprobe sch_netem`; a kernel built without CONFIG_NET_SCH_NETEM (some VM and container hosts) can only limit the rate',
+        );
+      }
     } catch (err) {
-      if (call.op !== 'netem.set' || (err as { code?: string }).code !== 'unsupported') throw err;
+      if ((err as { code?: string }).code !== 'unsupported') throw err;
       const e = err as WirebenchError;
-      this.options.events.emit({ type: 'error', code: 'impairments-unsupported', message: `impairments on ${call.dev} not applied: ${e.message}`, ...(e.hint ? { hint: e.hint } : {}) });
+      emit(`impairments on ${call.dev} not applied: ${e.message}`, e.hint);
     }
   }
 

@@ -146,7 +146,7 @@ const resultSchemas: { [K in HelperOp]: z.ZodType<HelperResults[K]> } = {
   'link.attach': anyEmpty,
   'link.detach': anyEmpty,
   'link.set': anyEmpty,
-  'netem.set': anyEmpty,
+  'netem.set': z.object({ qdisc: z.enum(['netem', 'tbf']), notApplied: z.array(z.enum(['delay', 'jitter', 'loss'])) }),
   'netem.clear': anyEmpty,
   'capture.start': z.object({ captureId: z.string(), fifo: z.string() }),
   'capture.stop': z.object(counts),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { tbfArgs } from '../../../shared/rate-limit.js';
 import { decimal, netemArgs } from './netem.js';
 
 describe('netem arguments', () => {
@@ -18,5 +19,10 @@ describe('netem arguments', () => {
     expect(decimal(0.0001, 4)).toBe('0.0001');
     expect(decimal(60000, 3)).toBe('60000');
     expect(decimal(2.5, 3)).toBe('2.5');
+  });
+
+  it('sizes the tbf fallback bucket for 10 ms of traffic, never below one full frame', () => {
+    expect(tbfArgs(1000)).toEqual(['rate', '1000kbit', 'burst', '1600', 'latency', '50ms']);
+    expect(tbfArgs(100_000)).toEqual(['rate', '100000kbit', 'burst', '125000', 'latency', '50ms']);
   });
 });

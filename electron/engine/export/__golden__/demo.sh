@@ -124,7 +124,7 @@ create_network() {
   ensure_tap b.lan br-lan up
   ensure_tap r.lan br-lan up
   ensure_tap r.wan br-wan up
-  set_netem r.wan delay 20ms 5ms loss 0.5%
+  set_netem r.wan - - delay 20ms 5ms loss 0.5%
 }
 
 check_images() {
@@ -351,11 +351,19 @@ ensure_tap() {
   fi
 }
 
-# Delay, loss and rate of traffic towards the guest (the TAP's egress). A kernel without
-# sch_netem still gets a working lab, only an unimpaired one.
+# Delay, loss and rate of traffic towards the guest (the TAP's egress): set_netem TAP RATE_KBIT
+# BURST_BYTES NETEM_ARGS... A kernel without sch_netem still gets a working lab: the rate alone
+# from tbf (as the app does; RATE_KBIT "-" when none was asked), a warning for the rest.
 set_netem() {
-  if ! tc -n "$NS" qdisc replace dev "$1" root netem "${@:2}"; then
-    warn "tc could not add netem (${*:2}) to $1; is sch_netem missing from this kernel (modprobe sch_netem)? That link runs unimpaired"
+  local dev=$1 rate=$2 burst=$3
+  shift 3
+  if tc -n "$NS" qdisc replace dev "$dev" root netem "$@" 2>/dev/null; then
+    return
+  fi
+  if [[ $rate != - ]] && tc -n "$NS" qdisc replace dev "$dev" root tbf rate "${rate}kbit" burst "$burst" latency 50ms; then
+    warn "no netem in this kernel (modprobe sch_netem): $dev is limited to ${rate} kbit/s with tbf; the delay and loss in ($*) are not applied"
+  else
+    warn "tc could not add netem ($*) to $dev; is sch_netem missing from this kernel (modprobe sch_netem)? That link runs unimpaired"
   fi
 }
 
