@@ -234,7 +234,7 @@ export function isChannel(name: unknown): name is Channel {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The client-side API, grouped by feature (what `window.wirebench` and the WebSocket client expose)
+// The client-side API, grouped by feature (built over the WebSocket client, or over Electron's preload bridge)
 // ---------------------------------------------------------------------------------------------
 
 type Invoke = <C extends Channel>(channel: C, params: CommandParams<C>) => Promise<CommandResult<C>>;

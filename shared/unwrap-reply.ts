@@ -3,7 +3,7 @@
  * Both transports use it, so a reply is parsed with the contract's schema on the receiving
  * side whichever way it travelled.
  */
-import { commands, errorFromData, replySchema, WirebenchError, type Channel, type CommandResult } from './api.js';
+import { commands, createLabApi, errorFromData, replySchema, WirebenchError, type Channel, type CommandResult, type LabApi, type LabEvent } from './api.js';
 
 export function unwrapReply<C extends Channel>(channel: C, raw: unknown): CommandResult<C> {
   const reply = replySchema.safeParse(raw);
@@ -15,4 +15,25 @@ export function unwrapReply<C extends Channel>(channel: C, raw: unknown): Comman
     throw new WirebenchError('bad-reply', `${channel}: unexpected result at ${first?.path.join('.') || 'top level'}: ${first?.message}; the engine and UI versions may differ`);
   }
   return result.data as CommandResult<C>;
+}
+
+/**
+ * What Electron's preload exposes as `window.wirebench`: the contract's one door, with the
+ * channel checked and the params parsed by the contract before anything crosses IPC. Replies
+ * cross contextBridge as data and never as a rejection, because an Error thrown across
+ * contextBridge keeps only its message: the code and the hint ("what to do") would be lost.
+ * The page turns replies into results or `WirebenchError`s with `labApiOverBridge`.
+ */
+export interface LabBridge {
+  /** Resolves to the reply envelope (`{ ok, result }` or `{ ok: false, error }`); never rejects. */
+  invoke(channel: Channel, params: unknown): Promise<unknown>;
+  onEvent(listener: (event: LabEvent) => void): () => void;
+}
+
+/** The grouped `LabApi` over the preload's bridge: same methods and errors as browser mode. */
+export function labApiOverBridge(bridge: LabBridge): LabApi {
+  return createLabApi(
+    async (channel, params) => unwrapReply(channel, await bridge.invoke(channel, params)),
+    (listener) => bridge.onEvent(listener),
+  );
 }

@@ -1,8 +1,9 @@
 /**
  * The preload: the renderer's only door to the main process. It exposes two objects through
- * contextBridge and nothing else — `window.wirebench`, the contract's `LabApi` (named methods
- * built by `createLabApi`, never a raw `invoke`), and `window.wirebenchShell` for native
- * dialogs and the menu. Replies and events are parsed here, on the receiving side.
+ * contextBridge and nothing else — `window.wirebench`, the contract's `LabBridge` (`invoke`
+ * accepts only the contract's commands, with params the contract's schemas accept, before
+ * anything crosses IPC; replies come back as data so an error keeps its code and hint), and
+ * `window.wirebenchShell` for native dialogs and the menu. Events are parsed here too.
  *
  * Sandboxed preloads may only `require('electron')`; everything else (zod, the contract) is
  * bundled into this file by electron-vite as CommonJS.

@@ -1,17 +1,11 @@
 /** The objects the preload exposes, built over a minimal slice of `ipcRenderer` (so tests can pass a fake). */
 import type { IpcRenderer, IpcRendererEvent } from 'electron';
-import { createLabApi, labEventSchema, type Channel, type CommandParams, type CommandResult, type LabApi, type LabEvent } from '../../shared/api.js';
-import { unwrapReply } from '../../shared/unwrap-reply.js';
+import { errorToData, isChannel, labEventSchema, parseParams, replySchema, type LabEvent, type Reply } from '../../shared/api.js';
+import type { LabBridge } from '../../shared/unwrap-reply.js';
 import { menuCommandSchema, type DocumentState, type MenuCommand, type ShellApi } from '../../shared/shell-api.js';
 import { DOCUMENT_STATE_CHANNEL, EVENT_CHANNEL, INVOKE_CHANNEL, MENU_CHANNEL, PICK_OPEN_CHANNEL, PICK_SAVE_CHANNEL } from '../main/ipc-channels.js';
 
 type IpcSlice = Pick<IpcRenderer, 'invoke' | 'on' | 'removeListener' | 'send'>;
-
-/** Errors lose their own fields crossing contextBridge (only `message` survives): fold the hint into it. */
-function portable(err: unknown): Error {
-  const e = err as Error & { hint?: string; code?: string };
-  return new Error(e.hint ? `${e.message} — ${e.hint}` : e.message);
-}
 
 /** One IPC listener per channel, fanned out, so subscribing never hands `IpcRendererEvent` to the page. */
 function subscriber<T>(ipc: IpcSlice, channel: string, parse: (value: unknown) => T | null) {
@@ -27,12 +21,16 @@ function subscriber<T>(ipc: IpcSlice, channel: string, parse: (value: unknown) =
   };
 }
 
-export function buildPreloadApis(ipc: IpcSlice): { api: LabApi; shell: ShellApi } {
-  const invoke = async <C extends Channel>(channel: C, params: CommandParams<C>): Promise<CommandResult<C>> => {
+export function buildPreloadApis(ipc: IpcSlice): { api: LabBridge; shell: ShellApi } {
+  // Replies are returned as data, never thrown: see LabBridge (shared/unwrap-reply.ts).
+  const invoke = async (channel: unknown, params: unknown): Promise<Reply> => {
     try {
-      return unwrapReply(channel, await ipc.invoke(INVOKE_CHANNEL, channel, params));
+      if (!isChannel(channel)) return { ok: false, error: { code: 'bad-request', message: `unknown command "${String(channel).slice(0, 60)}"`, hint: 'use the commands of shared/api.ts' } };
+      const raw: unknown = await ipc.invoke(INVOKE_CHANNEL, channel, parseParams(channel, params));
+      const reply = replySchema.safeParse(raw);
+      return reply.success ? reply.data : { ok: false, error: { code: 'bad-reply', message: `${channel}: the main process sent a reply this UI cannot read` } };
     } catch (err) {
-      throw portable(err);
+      return { ok: false, error: errorToData(err) };
     }
   };
   const onEvent = subscriber<LabEvent>(ipc, EVENT_CHANNEL, (value) => {
@@ -55,5 +53,5 @@ export function buildPreloadApis(ipc: IpcSlice): { api: LabApi; shell: ShellApi 
     },
     setDocumentState: (state: DocumentState) => ipc.send(DOCUMENT_STATE_CHANNEL, state),
   };
-  return { api: createLabApi(invoke, onEvent), shell };
+  return { api: { invoke, onEvent }, shell };
 }

@@ -1,14 +1,17 @@
 /**
  * The renderer runs in Electron (the preload put `window.wirebench` there) or in a browser
- * served by `wirebench serve` (WebSocket). Everything above this file sees only `LabApi`.
+ * served by `wirebench serve` (WebSocket). Everything above this file sees only `LabApi`, and
+ * both ways rebuild engine errors as `WirebenchError` with their code and hint.
  */
 import type { LabApi, LabEvent } from '../../shared/api.js';
 import type { ShellApi } from '../../shared/shell-api.js';
+import { labApiOverBridge, type LabBridge } from '../../shared/unwrap-reply.js';
 import { connectWebSocket, type ConnectionStatus } from './ws-client.js';
 
 declare global {
   interface Window {
-    wirebench?: LabApi;
+    /** Electron's preload: the contract's door (see LabBridge). */
+    wirebench?: LabBridge;
     wirebenchShell?: ShellApi;
     /** Test-only hooks (bench, e2e), present when the page URL has `testHooks=1`. */
     __wirebenchTest?: { injectEvent(event: LabEvent): void; setViewport?(viewport: { x: number; y: number; zoom: number }): void };
@@ -57,7 +60,7 @@ function withTestHooks(api: LabApi): LabApi {
 
 export async function pickTransport(): Promise<Transport> {
   if (window.wirebench) {
-    return { api: withTestHooks(window.wirebench), shell: window.wirebenchShell ?? null, mode: 'electron', onStatus: () => () => {} };
+    return { api: withTestHooks(labApiOverBridge(window.wirebench)), shell: window.wirebenchShell ?? null, mode: 'electron', onStatus: () => () => {} };
   }
   const token = takeToken();
   if (!token) throw new Error('no session token: open the URL that "wirebench serve" printed (it ends in ?token=…)');
