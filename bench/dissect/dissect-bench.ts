@@ -40,6 +40,7 @@ import { startDissectThread } from '../../electron/engine/test-support/dissect-t
 import { waitFor } from '../../electron/engine/test-support/system-lab.js';
 import { percentile, report } from '../report.js';
 import { udpRecords } from '../../renderer/packets/core/synthetic-udp.js';
+import { helperCounts } from '../../renderer/packets/core/segment-helpers.js';
 
 const PACKETS = Number(process.env.BENCH_PACKETS ?? 100_000);
 const LIVE_PACKETS = Number(process.env.BENCH_LIVE_PACKETS ?? 100_000);
@@ -67,9 +68,9 @@ async function main(): Promise<void> {
   const tsharkLoad = tshark(['-r', file]);
   const tsharkFilter = tshark(['-r', file, '-Y', FILTER]);
 
-  // The app's path: viewer worker + helpers (as dissect.worker.ts sizes them), in threads.
-  const helpers = Math.max(0, Math.min(3, availableParallelism() - 1));
-  const viewer = await startDissectThread({ helpers });
+  // The app's path: viewer worker + helpers (sized as dissect.worker.ts does), in threads.
+  const { helpers, listingHelpers } = helperCounts(availableParallelism());
+  const viewer = await startDissectThread({ helpers, listingHelpers });
   const viewerStart = performance.now();
   await viewer.call('openFile', { id: 'bench', bytes: bytes.slice() });
   const viewerOpenMs = performance.now() - viewerStart;
@@ -166,6 +167,7 @@ async function main(): Promise<void> {
     init_ms: Math.round(initMs),
     warm_up_ms: Math.round(warmUpMs),
     helpers,
+    listing_helpers: listingHelpers,
     helper_jobs: helperJobs,
     helper_ready_ms: helperReadyMs === null ? null : Math.round(helperReadyMs),
     open_ms: Math.round(percentile(opens, 50)),

@@ -31,11 +31,14 @@ export interface DissectThread {
   close(): Promise<void>;
 }
 
-/** `helpers`: segment helper threads, as the app starts one per spare core (default none). */
-export async function startDissectThread(options: { helpers?: number } = {}): Promise<DissectThread> {
+/**
+ * `helpers`: segment helper threads, as the app starts one per spare core (default none);
+ * `listingHelpers`: how many of them may do background listing (default all).
+ */
+export async function startDissectThread(options: { helpers?: number; listingHelpers?: number } = {}): Promise<DissectThread> {
   // Worker threads do not inherit the test runner's TypeScript loader: register tsx's first.
   const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(import.meta.url)}); })`;
-  const worker = new Worker(bootstrap, { eval: true, workerData: { role: 'wirebench-dissect', helpers: options.helpers ?? 0 } });
+  const worker = new Worker(bootstrap, { eval: true, workerData: { role: 'wirebench-dissect', helpers: options.helpers ?? 0, listingHelpers: options.listingHelpers ?? Infinity } });
   const latest = new Map<string, CaptureStats>();
   let crashed: Error | null = null;
   const waiting = new Map<number, { resolve(value: unknown): void; reject(err: Error): void }>();
@@ -106,7 +109,7 @@ if (!isMainThread && parentPort && (workerData as { role?: string } | null)?.rol
   try {
     const host = new DissectorHost(await loadWiregasmNode(module));
     host.warmUp();
-    dispatch = new WorkerDispatch(host, post, helpers);
+    dispatch = new WorkerDispatch(host, post, helpers, (workerData as { listingHelpers: number }).listingHelpers);
     post({ kind: 'ready' });
     for (const request of queue.splice(0)) dispatch.handle(request);
   } catch (err) {

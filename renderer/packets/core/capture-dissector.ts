@@ -139,11 +139,11 @@ export class CaptureDissector {
   }
 
   /**
-   * Hands the next segment that needs whole-segment work (the display filter first, then the
-   * background listing) to a helper worker, marked so nobody else takes it meanwhile.
+   * Hands the next segment that needs whole-segment work of one of `kinds` (the display filter
+   * first, then the background listing) to a helper worker, marked so nobody else takes it.
    */
-  takeJob(): { ticket: JobTicket; job: SegmentJob } | null {
-    for (const kind of ['filter', 'columns'] as const) {
+  takeJob(kinds: readonly SegmentJob['kind'][] = ['filter', 'columns']): { ticket: JobTicket; job: SegmentJob } | null {
+    for (const kind of kinds) {
       for (const segment of this.segments) {
         if (segment.inFlight) continue;
         const needed = kind === 'filter' ? Boolean(this.filter) && !this.isFiltered(segment) : !this.filter && this.wantsListing(segment);

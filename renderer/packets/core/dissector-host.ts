@@ -96,9 +96,9 @@ export class DissectorHost {
   }
 
   /** The next whole-segment job for a helper worker (see segment-helpers.ts), or null. */
-  takeJob(): { id: string; ticket: JobTicket; job: SegmentJob } | null {
+  takeJob(kinds?: readonly SegmentJob['kind'][]): { id: string; ticket: JobTicket; job: SegmentJob } | null {
     for (const [id, capture] of this.captures) {
-      const taken = capture.dissector?.takeJob();
+      const taken = capture.dissector?.takeJob(kinds);
       if (taken) return { id, ...taken };
     }
     return null;

@@ -10,7 +10,7 @@ import { startDissectThread, type DissectThread } from '../../../electron/engine
 import { waitFor } from '../../../electron/engine/test-support/system-lab.js';
 import { DissectorHost } from './dissector-host.js';
 import { writePcap } from './pcap-format.js';
-import { SegmentHelpers, type HelperPort, type HelperReply, type HelperRequest } from './segment-helpers.js';
+import { helperCounts, SegmentHelpers, type HelperPort, type HelperReply, type HelperRequest } from './segment-helpers.js';
 import { udpRecords } from './synthetic-udp.js';
 import { loadWiregasmNode } from './wiregasm-node.js';
 
@@ -23,7 +23,7 @@ describe('segment helpers in worker threads', () => {
   let alone: DissectorHost;
 
   beforeAll(async () => {
-    [viewer, alone] = await Promise.all([startDissectThread({ helpers: 1 }), loadWiregasmNode().then((lib) => new DissectorHost(lib))]);
+    [viewer, alone] = await Promise.all([startDissectThread({ helpers: 1, listingHelpers: 1 }), loadWiregasmNode().then((lib) => new DissectorHost(lib))]);
     alone.openFile('f', file);
   }, 60_000);
 
@@ -71,6 +71,13 @@ function fakeHelper(log: HelperRequest[]): HelperPort & { reply(r: HelperReply):
 }
 
 describe('SegmentHelpers bookkeeping', () => {
+  it('leaves the page a core for background listing; filters may use every helper', () => {
+    expect(helperCounts(1)).toEqual({ helpers: 0, listingHelpers: 0 });
+    expect(helperCounts(2)).toEqual({ helpers: 1, listingHelpers: 0 });
+    expect(helperCounts(4)).toEqual({ helpers: 3, listingHelpers: 2 });
+    expect(helperCounts(16)).toEqual({ helpers: 3, listingHelpers: 3 });
+  });
+
   it('runs a job only on a ready, free helper, and fails the job of a helper that dies', async () => {
     const log: HelperRequest[] = [];
     const ports: ReturnType<typeof fakeHelper>[] = [];

@@ -52,6 +52,16 @@ interface Helper {
  */
 const JOBS_PER_HELPER = 2;
 
+/**
+ * How many helpers a machine with `cores` gets: one per core beyond the viewer's worker (the
+ * page idles while a filter runs), at most 3 (~150 MB each); of those, the background listing
+ * (speculative, nobody waits for it) may use only as many as leave one core to the page.
+ */
+export function helperCounts(cores: number): { helpers: number; listingHelpers: number } {
+  const helpers = Math.max(0, Math.min(3, cores - 1));
+  return { helpers, listingHelpers: Math.max(0, Math.min(helpers, cores - 2)) };
+}
+
 export class SegmentHelpers {
   private helpers: Helper[] = [];
   private seq = 0;

@@ -3,7 +3,7 @@
  * message to `WorkerDispatch`. Nothing else lives here, so Node tests exercise the same code.
  */
 import { DissectorHost } from '../core/dissector-host.js';
-import { SegmentHelpers, type HelperPort, type HelperReply } from '../core/segment-helpers.js';
+import { helperCounts, SegmentHelpers, type HelperPort, type HelperReply } from '../core/segment-helpers.js';
 import { compileWiregasmInWorker, loadWiregasmInWorker } from './load-wiregasm.js';
 import type { WorkerMessage, WorkerRequest } from './protocol.js';
 import type { SegmentWorkerInit } from './segment.worker.js';
@@ -36,14 +36,13 @@ function spawnHelper(module: WebAssembly.Module): HelperPort {
   };
 }
 
-/** One helper per core beyond this worker's (the page idles while a filter runs); at most 3, ~150 MB each. */
-const helperCount = Math.max(0, Math.min(3, (navigator.hardwareConcurrency || 1) - 1));
+const { helpers: helperCount, listingHelpers } = helperCounts(navigator.hardwareConcurrency || 1);
 
 (async () => {
   const module = await compileWiregasmInWorker();
   const host = new DissectorHost(await loadWiregasmInWorker(module));
   host.warmUp();
-  dispatch = new WorkerDispatch(host, post, new SegmentHelpers(() => spawnHelper(module), helperCount));
+  dispatch = new WorkerDispatch(host, post, new SegmentHelpers(() => spawnHelper(module), helperCount), listingHelpers);
   post({ kind: 'ready' });
   for (const request of queue.splice(0)) dispatch.handle(request);
 })().catch((err: unknown) => {
