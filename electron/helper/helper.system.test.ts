@@ -32,6 +32,18 @@ let client: HelperClient;
 /** Frames replayed at once while the capture's reader is away. */
 const BURST = 10_000;
 
+/** Reads a capture FIFO to its end: the chunks so far, and a promise for the end. */
+function readFifo(fifo: string): { chunks: Buffer[]; ended: Promise<void> } {
+  const chunks: Buffer[] = [];
+  const stream = createReadStream(fifo);
+  const ended = new Promise<void>((resolve, reject) => {
+    stream.on('data', (chunk) => chunks.push(chunk as Buffer));
+    stream.on('end', resolve);
+    stream.on('error', reject);
+  });
+  return { chunks, ended };
+}
+
 async function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
@@ -161,13 +173,7 @@ describe('privileged helper on the real system', () => {
     fifosSeen.push(fifo);
     expect(captureId).toMatch(/^cap-\d+$/);
     expect(fifo).toMatch(/^\/run\/wirebench\/0\/captures\/cap-\d+\.pcap$/);
-    const chunks: Buffer[] = [];
-    const stream = createReadStream(fifo);
-    const ended = new Promise<void>((resolve, reject) => {
-      stream.on('data', (chunk) => chunks.push(chunk as Buffer));
-      stream.on('end', resolve);
-      stream.on('error', reject);
-    });
+    const { chunks, ended } = readFifo(fifo);
 
     sh('ip', ['netns', 'exec', PEER_NS, process.execPath, '-e', SEND_DATAGRAMS]);
     const counts = await client.call({ op: 'capture.stop', captureId });
@@ -218,13 +224,7 @@ describe('privileged helper on the real system', () => {
     const sent = await replay(NS, injector.dev, pcapFile, 20_000);
     expect(sent.sent).toBe(BURST);
     await new Promise((r) => setTimeout(r, 500)); // the reader is still away
-    const chunks: Buffer[] = [];
-    const stream = createReadStream(fifo);
-    const ended = new Promise<void>((resolve, reject) => {
-      stream.on('data', (chunk) => chunks.push(chunk as Buffer));
-      stream.on('end', resolve);
-      stream.on('error', reject);
-    });
+    const { chunks, ended } = readFifo(fifo);
     // tcpdump drains its ring only while it runs: let it catch up before stopping it.
     // (Same snapshot length, so the captured stream is as long as the replayed file.)
     await waitUntil(() => chunks.reduce((sum, c) => sum + c.length, 0) >= burstFile.length, 10_000);
