@@ -13,9 +13,27 @@ import { instantiateFrom } from '../core/wiregasm-instantiate.js';
  * that needs an application/wasm Content-Type, which Electron's file:// loads do not have.
  */
 export async function compileWiregasmInWorker(): Promise<WebAssembly.Module> {
-  const response = await fetch(wasmUrl);
-  if (!response.ok) throw new Error(`could not load ${wasmUrl}: HTTP ${response.status}`);
-  return WebAssembly.compile(await response.arrayBuffer());
+  return WebAssembly.compile(await readBytes(wasmUrl));
+}
+
+/**
+ * Chromium's fetch refuses file:// URLs, and Electron loads the app from disk: there
+ * XMLHttpRequest reads the file, as Emscripten's own loader does (browser mode uses fetch).
+ */
+async function readBytes(url: string): Promise<ArrayBuffer> {
+  if (new URL(url, self.location.href).protocol !== 'file:') {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`could not load ${url}: HTTP ${response.status}`);
+    return response.arrayBuffer();
+  }
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('GET', url);
+    xhr.responseType = 'arraybuffer';
+    xhr.onload = () => (xhr.response instanceof ArrayBuffer && xhr.response.byteLength > 0 ? resolve(xhr.response) : reject(new Error(`could not read ${url}`)));
+    xhr.onerror = () => reject(new Error(`could not read ${url}`));
+    xhr.send();
+  });
 }
 
 export async function loadWiregasmInWorker(compiled?: WebAssembly.Module): Promise<WiregasmLib> {
