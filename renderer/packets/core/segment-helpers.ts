@@ -50,7 +50,7 @@ interface Helper {
  * with one, it sat idle until the viewer's worker came back from its own slice to hand out
  * more (measured: a second core sped a filter up 1.3× instead of ~1.8×).
  */
-const JOBS_PER_HELPER = 2;
+export const JOBS_PER_HELPER = 2;
 
 /**
  * How many helpers a machine with `cores` gets: one per core beyond the viewer's worker (the

@@ -5,7 +5,7 @@
  */
 import type { DissectorHost } from '../core/dissector-host.js';
 import { SEGMENT_PACKETS } from '../core/capture-dissector.js';
-import type { SegmentHelpers } from '../core/segment-helpers.js';
+import { JOBS_PER_HELPER, type SegmentHelpers } from '../core/segment-helpers.js';
 import type { CaptureStats } from '../core/viewer-types.js';
 import type { WorkerMessage, WorkerRequest } from './protocol.js';
 
@@ -143,7 +143,7 @@ export class WorkerDispatch {
       else if (now - this.bulkSince >= HELPERS_AFTER_MS) helpers.start();
     }
     while (helpers.canTake()) {
-      const taken = host.takeJob(this.listingJobs < this.listingHelpers ? ['filter', 'columns'] : ['filter']);
+      const taken = host.takeJob(this.listingJobs < this.listingHelpers * JOBS_PER_HELPER ? ['filter', 'columns'] : ['filter']);
       if (!taken) break;
       const listing = taken.job.kind === 'columns';
       if (listing) this.listingJobs++;
