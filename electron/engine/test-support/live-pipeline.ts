@@ -1,7 +1,8 @@
 /**
  * The live packet path end to end, for the system test and bench/dissect: a lab namespace
  * brought up through the engine, `tcpreplay` injecting a generated UDP pcap into its bridge at
- * a fixed rate, a `bridge.capture` with `saveTo` through the engine (helper → tcpdump → FIFO →
+ * a fixed rate, a `bridge.capture` (or `nic.capture` on a guest's NIC) with `saveTo` through the
+ * engine (helper → tcpdump → FIFO →
  * `capture.chunk` events), and every chunk posted to the packet viewer's worker code running
  * in its own thread (dissect-thread.ts), exactly as the renderer forwards it. Counts are then compared
  * three ways: packets sent (tcpreplay), packets in the saved file (capinfos), packets in the
@@ -42,8 +43,12 @@ export interface LivePipelineResult {
 /** Only packets from the generator's MAC: the bridge's own chatter must not blur the counts. */
 const CAPTURE_FILTER = 'ether src 52:54:00:00:00:01 and udp';
 
-export async function runLivePipeline(packets: number, pps: number): Promise<LivePipelineResult> {
-  const lab = twoVmLab({ name: 'livepipe', vms: [], nics: [] });
+/**
+ * `target` 'bridge' captures the whole bridge; 'nic' boots one tiny guest on it and captures
+ * its NIC (the TAP), which the replayed frames reach by flooding (their MAC is nobody's).
+ */
+export async function runLivePipeline(packets: number, pps: number, target: 'bridge' | 'nic' = 'bridge'): Promise<LivePipelineResult> {
+  const lab = target === 'nic' ? twoVmLab({ name: 'livepipe', vms: [{ name: 'a' }], nics: [{ vm: 'a', bridge: 'lan' }] }) : twoVmLab({ name: 'livepipe', vms: [], nics: [] });
   const ns = namespaceName(lab);
   const dir = mkdtempSync(join(tmpdir(), 'wb-live-'));
   const pcap = join(dir, 'sent.pcap');
@@ -53,7 +58,7 @@ export async function runLivePipeline(packets: number, pps: number): Promise<Liv
   const viewer = await startDissectThread();
   const { engine } = await openEngine(lab);
   try {
-    await engine.invoke('lab.upNetwork', {});
+    await engine.invoke(target === 'nic' ? 'lab.up' : 'lab.upNetwork', {});
     const injector = addInjector(ns, 'br-lan');
     await viewer.call('openLive', { id: 'live' });
     const failures: Error[] = [];
@@ -71,7 +76,8 @@ export async function runLivePipeline(packets: number, pps: number): Promise<Liv
       maxBacklog = Math.max(maxBacklog, viewer.stats('live')?.pending ?? 0);
     };
     engine.onEvent(onChunk);
-    captureId = (await engine.invoke('bridge.capture', { bridge: 'lan', options: { filter: CAPTURE_FILTER, saveTo: saved } })).captureId;
+    const options = { filter: CAPTURE_FILTER, saveTo: saved };
+    captureId = (target === 'nic' ? await engine.invoke('nic.capture', { nic: { vm: 'a', bridge: 'lan' }, options }) : await engine.invoke('bridge.capture', { bridge: 'lan', options })).captureId;
     for (const event of early.splice(0)) onChunk(event);
 
     const sent = await replay(ns, injector.dev, pcap, pps);
