@@ -3,6 +3,7 @@ import { labStore } from '../store/lab-store.js';
 import { useUi } from '../store/ui-store.js';
 import { nicEdgeId } from '../store/edit-rules.js';
 import { useActions } from '../app/actions-context.js';
+import { prewarmDissector } from '../packets/packet-client.js';
 
 /** Right-click menu of a cable. */
 export function EdgeMenu() {
@@ -11,6 +12,7 @@ export function EdgeMenu() {
   const actions = useActions();
   useEffect(() => {
     if (!menu) return;
+    prewarmDissector(); // "Capture…" is one click away
     const onKey = (e: KeyboardEvent) => e.key === 'Escape' && close();
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);

@@ -10,6 +10,7 @@ import { PacketList } from './PacketList.js';
 import { usePackets, type ViewerTab } from './packets-store.js';
 import { ViewerControls } from './ViewerControls.js';
 import { closeViewer, openCaptureFile } from './viewer-actions.js';
+import { prewarmDissector } from './packet-client.js';
 
 export function PacketDock() {
   const tabs = usePackets((s) => s.tabs);
@@ -29,7 +30,7 @@ export function PacketDock() {
             </button>
           </span>
         ))}
-        <label className="wb-popen">
+        <label className="wb-popen" onClick={prewarmDissector}>
           Open capture file…
           <input type="file" accept=".pcap,.pcapng,.cap" hidden data-testid="open-capture-file" onChange={(e) => { const f = e.target.files?.[0]; if (f) void openCaptureFile(f); e.target.value = ''; }} />
         </label>
