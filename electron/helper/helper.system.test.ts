@@ -32,14 +32,22 @@ let client: HelperClient;
 /** Frames replayed at once while the capture's reader is away. */
 const BURST = 10_000;
 
-/** Reads a capture FIFO to its end: the chunks so far, and a promise for the end. */
-function readFifo(fifo: string): { chunks: Buffer[]; ended: Promise<void> } {
+/**
+ * Reads a capture FIFO to its end: the chunks so far, and a promise for the end. Resolves
+ * once the FIFO is open: opening a FIFO waits for a writer, so an open still pending when
+ * tcpdump exits (a loaded machine, a quick stop) would wait forever — seen once in CI.
+ */
+async function readFifo(fifo: string): Promise<{ chunks: Buffer[]; ended: Promise<void> }> {
   const chunks: Buffer[] = [];
   const stream = createReadStream(fifo);
   const ended = new Promise<void>((resolve, reject) => {
     stream.on('data', (chunk) => chunks.push(chunk as Buffer));
     stream.on('end', resolve);
     stream.on('error', reject);
+  });
+  await new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', reject);
   });
   return { chunks, ended };
 }
@@ -173,7 +181,7 @@ describe('privileged helper on the real system', () => {
     fifosSeen.push(fifo);
     expect(captureId).toMatch(/^cap-\d+$/);
     expect(fifo).toMatch(/^\/run\/wirebench\/0\/captures\/cap-\d+\.pcap$/);
-    const { chunks, ended } = readFifo(fifo);
+    const { chunks, ended } = await readFifo(fifo);
 
     sh('ip', ['netns', 'exec', PEER_NS, process.execPath, '-e', SEND_DATAGRAMS]);
     const counts = await client.call({ op: 'capture.stop', captureId });
@@ -224,7 +232,7 @@ describe('privileged helper on the real system', () => {
     const sent = await replay(NS, injector.dev, pcapFile, 20_000);
     expect(sent.sent).toBe(BURST);
     await new Promise((r) => setTimeout(r, 500)); // the reader is still away
-    const { chunks, ended } = readFifo(fifo);
+    const { chunks, ended } = await readFifo(fifo);
     // tcpdump drains its ring only while it runs: let it catch up before stopping it.
     // (Same snapshot length, so the captured stream is as long as the replayed file.)
     await waitUntil(() => chunks.reduce((sum, c) => sum + c.length, 0) >= burstFile.length, 10_000);
