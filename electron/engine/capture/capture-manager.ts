@@ -6,7 +6,8 @@
  * A live capture pins its bridge: `vm.snapshot` refuses while any capture runs on one of the
  * VM's bridges (a snapshot would cut the capture in half).
  */
-import { createReadStream, createWriteStream, type ReadStream, type WriteStream } from 'node:fs';
+import { constants, createWriteStream, openSync, type WriteStream } from 'node:fs';
+import { Socket } from 'node:net';
 import type { CaptureInfo } from '../../../shared/api.js';
 import { WirebenchError } from '../../../shared/api.js';
 import type { EventBus } from '../event-bus.js';
@@ -18,7 +19,7 @@ export interface CaptureTarget {
 }
 
 interface ActiveCapture extends CaptureTarget {
-  fifo: ReadStream;
+  fifo: Socket;
   file: WriteStream | null;
   finished: Promise<void>;
 }
@@ -28,9 +29,22 @@ export class CaptureManager {
 
   constructor(private readonly events: EventBus) {}
 
-  /** Starts reading a FIFO the helper opened for `captureId`. */
+  /**
+   * Starts reading a FIFO the helper opened for `captureId`. Opened non-blocking and read as a
+   * socket (epoll), not with fs streams: a blocking open of a FIFO waits for a writer, so an
+   * open still pending when tcpdump had already exited (it can die at once: device gone) would
+   * wait forever on one of libuv's four threadpool threads — four such captures and every file
+   * operation of the engine would hang. Non-blocking, a FIFO without a writer reads as
+   * end-of-file at once, which is what that capture is.
+   */
   attach(captureId: string, fifoPath: string, target: CaptureTarget, saveTo: string | undefined): CaptureInfo {
-    const fifo = createReadStream(fifoPath, { highWaterMark: 256 * 1024 });
+    let fd: number;
+    try {
+      fd = openSync(fifoPath, constants.O_RDONLY | constants.O_NONBLOCK);
+    } catch (err) {
+      throw new WirebenchError('capture-read', `capture ${target.title}: cannot open the helper's capture pipe ${fifoPath}: ${(err as Error).message}`, 'start the capture again; if it keeps failing, restart the app (the helper may have been replaced)');
+    }
+    const fifo = new Socket({ fd, readable: true, writable: false });
     const file = saveTo ? createWriteStream(saveTo, { flags: 'w', mode: 0o644 }) : null;
     const finished = new Promise<void>((resolve) => {
       fifo.on('data', (chunk) => {

@@ -347,7 +347,13 @@ export class LabRuntime {
   private async startCapture(dev: string, target: { bridge: string; title: string }, options: { filter?: string | undefined; saveTo?: string | undefined }): Promise<CaptureInfo> {
     const helper = await this.helper();
     const started = await helper.call({ op: 'capture.start', ns: this.namespace, dev, ...(options.filter ? { filter: options.filter } : {}) });
-    return this.captures.attach(started.captureId, started.fifo, target, options.saveTo);
+    try {
+      return this.captures.attach(started.captureId, started.fifo, target, options.saveTo);
+    } catch (err) {
+      // Nobody would ever read it: end the tcpdump the helper started.
+      await helper.call({ op: 'capture.stop', captureId: started.captureId }).catch(() => undefined);
+      throw err;
+    }
   }
 
   // -------------------------------------------------------------------------------------------

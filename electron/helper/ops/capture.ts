@@ -13,7 +13,7 @@
  * - the FIFO's name is removed when tcpdump exits; a reader that already opened it keeps reading.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, constants, lchownSync, lstatSync, mkdirSync, openSync, rmSync } from 'node:fs';
+import { closeSync, constants, lchownSync, lstatSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { HelperFailure, clip } from '../errors.js';
 import { CHILD_ENV, runInNamespace, run } from '../run-command.js';
 import { requireTool } from '../tools.js';
@@ -52,7 +52,42 @@ const KERNEL_BUFFER_KIB = 32 * 1024;
 const READY_TIMEOUT_MS = 5_000;
 /** SIGINT normally ends tcpdump at once; a tcpdump blocked writing to a full FIFO needs SIGKILL. */
 const STOP_GRACE_MS = 3_000;
+/**
+ * tcpdump exits on SIGINT without reading what is still in its kernel ring, and those packets
+ * are counted neither as captured nor as dropped: a stop right after a burst on a busy machine
+ * silently lost the last frames (seen in CI). So a requested stop first waits until tcpdump
+ * has written nothing for DRAIN_QUIET_MS (it has caught up), at most DRAIN_MAX_MS (traffic
+ * that never pauses).
+ */
+const DRAIN_QUIET_MS = 150;
+const DRAIN_MAX_MS = 2_000;
 const MAX_STDERR = 64 * 1024;
+
+/** Bytes process `pid` has written so far (/proc/PID/io), or null once it is gone. */
+function writtenBytes(pid: number): number | null {
+  try {
+    const match = /^wchar: (\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+    return match ? Number(match[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Resolves once `pid` has written nothing for DRAIN_QUIET_MS, or after DRAIN_MAX_MS. */
+async function drained(pid: number | undefined): Promise<void> {
+  if (pid === undefined) return;
+  const started = Date.now();
+  let last = writtenBytes(pid);
+  let quietSince = started;
+  while (last !== null && Date.now() - started < DRAIN_MAX_MS) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const now = writtenBytes(pid);
+    if (now !== last) {
+      last = now;
+      quietSince = Date.now();
+    } else if (Date.now() - quietSince >= DRAIN_QUIET_MS) return;
+  }
+}
 
 export function parseCounts(stderr: string): CaptureCounts {
   const captured = /(\d+) packets? captured/.exec(stderr);
@@ -168,6 +203,7 @@ export class CaptureManager {
       throw new HelperFailure('not-found', `no running capture ${captureId} in this helper`, 'it already ended (see the capture.ended event) or was started by another helper process');
     }
     capture.stoppedByRequest = true;
+    await drained(capture.child.pid);
     return this.end(capture);
   }
 
