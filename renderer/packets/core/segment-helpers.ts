@@ -67,8 +67,6 @@ export class SegmentHelpers {
   private seq = 0;
   private idleTimer: ReturnType<typeof setTimeout> | null = null;
   private failures = 0;
-  /** Why the last helper died, if one did. */
-  lastFailure: string | null = null;
   /** Jobs completed by helpers since creation (tests and the bench check helpers really ran). */
   completed = 0;
   /** How long the last start took until the first helper was ready (the bench reports it). */
@@ -148,7 +146,6 @@ export class SegmentHelpers {
   private retire(helper: Helper, err: Error): void {
     // Visible in the worker's console; the viewer carries on with its own instance.
     console.warn(`wirebench: a segment helper stopped (${err.message}); dissecting without it`);
-    this.lastFailure = err.message;
     this.failures++;
     this.helpers = this.helpers.filter((h) => h !== helper);
     for (const job of helper.jobs.splice(0)) job.reject(err);

@@ -55,11 +55,8 @@ export function readMatches(session: DissectSession, filter: string): Int32Array
   return matches;
 }
 
-/**
- * Columns of `limit` frames after skipping `skip` (limit 0 = all), with the frame numbers
- * they belong to. `intern` lets the caller share repeated strings.
- */
-export function readColumns(session: DissectSession, skip: number, limit: number, intern: (text: string) => string = (t) => t): (RowColumns & { number: number })[] {
+/** Columns of `limit` frames after skipping `skip` (limit 0 = all), with their frame numbers. */
+export function readColumns(session: DissectSession, skip: number, limit: number): (RowColumns & { number: number })[] {
   const frames = session.getFrames('', skip, limit).frames;
   const out: (RowColumns & { number: number })[] = [];
   for (let i = 0; i < frames.size(); i++) {
@@ -67,9 +64,9 @@ export function readColumns(session: DissectSession, skip: number, limit: number
     const columns = meta.columns;
     out.push({
       number: meta.number,
-      source: intern(columns.get(2) ?? ''),
-      destination: intern(columns.get(3) ?? ''),
-      protocol: intern(columns.get(4) ?? ''),
+      source: columns.get(2) ?? '',
+      destination: columns.get(3) ?? '',
+      protocol: columns.get(4) ?? '',
       info: columns.get(6) ?? '',
       bg: meta.bg,
       fg: meta.fg,
