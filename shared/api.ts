@@ -12,9 +12,17 @@ import { labSchema, impairmentsSchema, type LabDocument, type LabProblem } from 
 // Values that appear in commands and events
 // ---------------------------------------------------------------------------------------------
 
-/** A NIC is named by its VM and its bridge (the pair is unique in a lab). */
+/** A NIC is identified by its VM and its bridge (the pair is unique in a lab); events and results use this form. */
 export const nicRefSchema = z.strictObject({ vm: z.string().min(1).max(64), bridge: z.string().min(1).max(64) });
 export type NicRef = z.infer<typeof nicRefSchema>;
+
+/**
+ * How a caller may name a NIC (the Provium seed's `vm:nic(...)`): by its bridge, or by its
+ * guest name (`eth<N>`, or the `enp0s<N>` / `ens<N>` aliases of the same N). The engine
+ * resolves it to a `NicRef` at its door (electron/engine/lab/nic-lookup.ts).
+ */
+export const nicSelectorSchema = z.union([nicRefSchema, z.strictObject({ vm: z.string().min(1).max(64), guestName: z.string().min(1).max(32) })]);
+export type NicSelector = z.infer<typeof nicSelectorSchema>;
 
 export const vmStateSchema = z.enum(['stopped', 'starting', 'running', 'stopping', 'crashed']);
 export type VmState = z.infer<typeof vmStateSchema>;
@@ -52,12 +60,19 @@ export const nicInfoSchema = z.strictObject({
 });
 export type NicInfo = z.infer<typeof nicInfoSchema>;
 
+/** Which accelerator QEMU really uses (QMP `query-kvm`), null while the VM does not run. */
+export const accelInUseSchema = z.enum(['kvm', 'tcg']);
+export type AccelInUse = z.infer<typeof accelInUseSchema>;
+
 export const vmStatusSchema = z.strictObject({
   name: z.string(),
   state: vmStateSchema,
   pid: z.number().nullable(),
   /** Why it crashed: the exit reason and the last serial lines. */
   reason: z.string().nullable(),
+  accel: accelInUseSchema.nullable(),
+  /** One line when the guest runs slower than it could (TCG because of /dev/kvm permissions), else null. */
+  accelHint: z.string().nullable(),
 });
 export type VmStatus = z.infer<typeof vmStatusSchema>;
 
@@ -133,20 +148,26 @@ export const commands = {
   'vm.run': { params: z.strictObject({ vm: z.string(), command: z.string().min(1).max(4096), timeoutMs: z.number().int().min(100).max(600_000).optional() }), result: z.strictObject({ exitCode: z.number(), output: z.string() }) },
   'vm.snapshot': { params: z.strictObject({ vm: z.string(), tag: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/) }), result: ok },
   // NICs
-  'nic.info': { params: nicRefSchema, result: nicInfoSchema },
-  'nic.counters': { params: nicRefSchema, result: nicCountersSchema },
-  'nic.resetCounters': { params: nicRefSchema, result: ok },
-  'nic.disconnect': { params: nicRefSchema, result: nicInfoSchema },
-  'nic.reconnect': { params: nicRefSchema, result: nicInfoSchema },
-  'nic.setImpairments': { params: z.strictObject({ nic: nicRefSchema, impairments: impairmentsSchema.nullable() }), result: nicInfoSchema },
+  'nic.info': { params: nicSelectorSchema, result: nicInfoSchema },
+  /** libvirt's look-up by MAC: every NIC with that MAC (a lab may repeat one), possibly none. */
+  'nic.findByMac': { params: z.strictObject({ mac: z.string().regex(/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/, 'a MAC address like 52:54:00:12:34:56') }), result: z.strictObject({ nics: z.array(nicInfoSchema) }) },
+  'nic.counters': { params: nicSelectorSchema, result: nicCountersSchema },
+  'nic.resetCounters': { params: nicSelectorSchema, result: ok },
+  'nic.disconnect': { params: nicSelectorSchema, result: nicInfoSchema },
+  'nic.reconnect': { params: nicSelectorSchema, result: nicInfoSchema },
+  'nic.setImpairments': { params: z.strictObject({ nic: nicSelectorSchema, impairments: impairmentsSchema.nullable() }), result: nicInfoSchema },
   // Captures
-  'nic.capture': { params: z.strictObject({ nic: nicRefSchema, options: captureStartSchema }), result: captureInfoSchema },
+  'nic.capture': { params: z.strictObject({ nic: nicSelectorSchema, options: captureStartSchema }), result: captureInfoSchema },
   'bridge.capture': { params: z.strictObject({ bridge: z.string(), options: captureStartSchema }), result: captureInfoSchema },
   'capture.stop': { params: z.strictObject({ captureId: z.string() }), result: z.strictObject({ packets: z.number().nullable(), kernelDrops: z.number().nullable() }) },
   // Wireshark on the engine host (the packet viewer's "Open in Wireshark")
   'wireshark.status': { params: none, result: z.strictObject({ available: z.boolean(), path: z.string().nullable() }) },
   'wireshark.open': { params: z.strictObject({ path: z.string().min(1).max(4096) }), result: z.strictObject({ pid: z.number() }) },
-  // Consoles
+  // Consoles. `console.open` subscribes the calling client (window, socket, CLI) to the VM's
+  // `console.data` events and answers with the serial history kept on disk; only subscribed
+  // clients get a console's bytes. `console.close` ends the subscription (closing a client ends all of its).
+  'console.open': { params: z.strictObject({ vm: z.string() }), result: z.strictObject({ state: vmStateSchema, history: z.string() }) },
+  'console.close': { params: z.strictObject({ vm: z.string() }), result: ok },
   'console.write': { params: z.strictObject({ vm: z.string(), data: z.string().max(65_536) }), result: ok },
   'console.history': { params: z.strictObject({ vm: z.string() }), result: z.strictObject({ data: z.string() }) },
   // Export
@@ -176,6 +197,7 @@ export const labEventSchema = z.discriminatedUnion('type', [
   /** pcap bytes, base64; the first chunk of a capture starts with the pcap file header. */
   z.strictObject({ type: z.literal('capture.chunk'), captureId: z.string(), data: z.string() }),
   z.strictObject({ type: z.literal('capture.ended'), captureId: z.string(), packets: z.number().nullable(), kernelDrops: z.number().nullable() }),
+  /** Sent only to the clients that opened this VM's console (`console.open`). */
   z.strictObject({ type: z.literal('console.data'), vm: z.string(), data: z.string() }),
   z.strictObject({ type: z.literal('lab.changed'), path: z.string().nullable(), document: labSchema }),
   z.strictObject({ type: z.literal('error'), code: z.string(), message: z.string(), hint: z.string().optional() }),
@@ -264,13 +286,14 @@ export interface LabApi {
     run(vm: string, command: string, timeoutMs?: number): Promise<{ exitCode: number; output: string }>;
   };
   nic: {
-    info(nic: NicRef): Promise<NicInfo>;
-    counters(nic: NicRef): Promise<NicCounters>;
-    resetCounters(nic: NicRef): Promise<void>;
-    disconnect(nic: NicRef): Promise<NicInfo>;
-    reconnect(nic: NicRef): Promise<NicInfo>;
-    setImpairments(nic: NicRef, impairments: z.infer<typeof impairmentsSchema> | null): Promise<NicInfo>;
-    capture(nic: NicRef, options?: z.infer<typeof captureStartSchema>): Promise<CaptureInfo>;
+    info(nic: NicSelector): Promise<NicInfo>;
+    findByMac(mac: string): Promise<NicInfo[]>;
+    counters(nic: NicSelector): Promise<NicCounters>;
+    resetCounters(nic: NicSelector): Promise<void>;
+    disconnect(nic: NicSelector): Promise<NicInfo>;
+    reconnect(nic: NicSelector): Promise<NicInfo>;
+    setImpairments(nic: NicSelector, impairments: z.infer<typeof impairmentsSchema> | null): Promise<NicInfo>;
+    capture(nic: NicSelector, options?: z.infer<typeof captureStartSchema>): Promise<CaptureInfo>;
   };
   bridge: {
     capture(bridge: string, options?: z.infer<typeof captureStartSchema>): Promise<CaptureInfo>;
@@ -285,6 +308,9 @@ export interface LabApi {
     open(path: string): Promise<{ pid: number }>;
   };
   console: {
+    /** Subscribes this client to the VM's console output; resolves with its state and history. */
+    open(vm: string): Promise<{ state: VmState; history: string }>;
+    close(vm: string): Promise<void>;
     write(vm: string, data: string): Promise<void>;
     history(vm: string): Promise<string>;
   };
@@ -326,6 +352,7 @@ export function createLabApi(invoke: Invoke, onEvent: LabApi['onEvent']): LabApi
     },
     nic: {
       info: (nic) => invoke('nic.info', nic),
+      findByMac: async (mac) => (await invoke('nic.findByMac', { mac })).nics,
       counters: (nic) => invoke('nic.counters', nic),
       resetCounters: (nic) => done(invoke('nic.resetCounters', nic)),
       disconnect: (nic) => invoke('nic.disconnect', nic),
@@ -344,6 +371,8 @@ export function createLabApi(invoke: Invoke, onEvent: LabApi['onEvent']): LabApi
       open: (path) => invoke('wireshark.open', { path }),
     },
     console: {
+      open: (vm) => invoke('console.open', { vm }),
+      close: (vm) => done(invoke('console.close', { vm })),
       write: (vm, data) => done(invoke('console.write', { vm, data })),
       history: async (vm) => (await invoke('console.history', { vm })).data,
     },
