@@ -22,6 +22,7 @@ import { LAB_FORMAT, validateLab, type LabDocument, type LabProblem } from '../.
 import { EventBus, type EventListener } from './event-bus.js';
 import { readLabFile, writeLabFile } from './lab/lab-file.js';
 import { LabRuntime, type LabRuntimeOptions } from './lab/lab-runtime.js';
+import { findNicsByMac } from './lab/nic-lookup.js';
 import { RecoveryStore } from './lab/recovery-store.js';
 import { exportLab } from './export/export-lab.js';
 import { openInWireshark, wiresharkStatus } from './capture/wireshark-launcher.js';
@@ -164,6 +165,10 @@ export class Engine {
       return {};
     },
     'nic.info': async (nic) => (await this.getRuntime()).nicInfo(nic),
+    'nic.findByMac': async ({ mac }) => {
+      const runtime = await this.getRuntime();
+      return { nics: findNicsByMac(runtime.document, mac).map((n) => runtime.nicInfo({ vm: n.vm, bridge: n.bridge })) };
+    },
     'nic.counters': async (nic) => (await this.getRuntime()).nicCounters(nic),
     'nic.resetCounters': async (nic) => {
       (await this.getRuntime()).resetNicCounters(nic);

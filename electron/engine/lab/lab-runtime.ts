@@ -8,7 +8,7 @@
  */
 import { chownSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
-import type { CaptureInfo, LabStatus, NicCounters, NicInfo, NicRef, VmStatus } from '../../../shared/api.js';
+import type { CaptureInfo, LabStatus, NicCounters, NicInfo, NicSelector, VmStatus } from '../../../shared/api.js';
 import { WirebenchError } from '../../../shared/api.js';
 import type { HelperCall, HelperOp, HelperResults } from '../../../shared/helper-protocol.js';
 import { guestNicName, hostBridgeName, namespaceName, netdevId, nicDeviceId, tapName } from '../../../shared/host-names.js';
@@ -27,6 +27,7 @@ import { findTinyGuest } from '../qemu/tiny-guest.js';
 import { VmProcess } from '../qemu/vm-process.js';
 import { vmQemuSpec } from '../qemu/vm-spec.js';
 import { planDocumentChange } from './document-diff.js';
+import { resolveNic } from './nic-lookup.js';
 
 /** What the runtime needs from the privileged helper (the real HelperClient, or a test double). */
 export interface HelperPort {
@@ -271,7 +272,7 @@ export class LabRuntime {
   // NICs
   // -------------------------------------------------------------------------------------------
 
-  nicInfo(ref: NicRef): NicInfo {
+  nicInfo(ref: NicSelector): NicInfo {
     const nic = this.requireNic(ref, 'nic.info');
     return {
       vm: nic.vm,
@@ -286,18 +287,18 @@ export class LabRuntime {
     };
   }
 
-  nicCounters(ref: NicRef): NicCounters {
-    this.requireNic(ref, 'nic.counters');
-    return this.poller.read(ref);
+  nicCounters(ref: NicSelector): NicCounters {
+    const nic = this.requireNic(ref, 'nic.counters');
+    return this.poller.read({ vm: nic.vm, bridge: nic.bridge });
   }
 
-  resetNicCounters(ref: NicRef): void {
-    this.requireNic(ref, 'nic.resetCounters');
-    this.poller.reset(ref);
+  resetNicCounters(ref: NicSelector): void {
+    const nic = this.requireNic(ref, 'nic.resetCounters');
+    this.poller.reset({ vm: nic.vm, bridge: nic.bridge });
   }
 
   /** Pull (`down`) or re-plug (`up`) the cable: bridge membership + QMP set_link, or document only. */
-  async setLink(ref: NicRef, link: 'up' | 'down'): Promise<NicInfo> {
+  async setLink(ref: NicSelector, link: 'up' | 'down'): Promise<NicInfo> {
     const nic = this.requireNic(ref, link === 'down' ? 'nic.disconnect' : 'nic.reconnect');
     const next: Nic = { ...nic, link };
     this.replaceNic(next);
@@ -305,7 +306,7 @@ export class LabRuntime {
     return this.nicInfo(ref);
   }
 
-  async setImpairments(ref: NicRef, impairments: Impairments | null): Promise<NicInfo> {
+  async setImpairments(ref: NicSelector, impairments: Impairments | null): Promise<NicInfo> {
     const nic = this.requireNic(ref, 'nic.setImpairments');
     const next: Nic = { ...nic };
     if (impairments && Object.keys(impairments).length) next.impairments = impairments;
@@ -319,7 +320,7 @@ export class LabRuntime {
   // Captures
   // -------------------------------------------------------------------------------------------
 
-  async captureNic(ref: NicRef, options: { filter?: string | undefined; saveTo?: string | undefined }): Promise<CaptureInfo> {
+  async captureNic(ref: NicSelector, options: { filter?: string | undefined; saveTo?: string | undefined }): Promise<CaptureInfo> {
     const nic = this.requireNic(ref, 'nic.capture');
     if (this.vms.get(nic.vm)?.state !== 'running') {
       throw new WirebenchError('not-booted', `nic:capture: vm \`${nic.vm}\` has no TAP on bridge \`${nic.bridge}\` (not booted?). Start the lab or the VM first.`);
@@ -544,17 +545,9 @@ export class LabRuntime {
     return vm;
   }
 
-  private requireNic(ref: NicRef, action: string): Nic {
-    this.requireVm(ref.vm, action);
-    if (!this.document.bridges.some((b) => b.name === ref.bridge)) {
-      throw this.unknown(action, 'bridge', ref.bridge, this.document.bridges.map((b) => b.name));
-    }
-    const nic = this.document.nics.find((n) => n.vm === ref.vm && n.bridge === ref.bridge);
-    if (!nic) {
-      const onVm = this.document.nics.filter((n) => n.vm === ref.vm).map((n) => n.bridge);
-      throw new WirebenchError('not-found', `${action}: VM "${ref.vm}" has no NIC on bridge "${ref.bridge}" (its bridges: ${onVm.join(', ') || 'none'})`, 'connect the VM to the bridge first');
-    }
-    return nic;
+  /** The document's NIC named by VM and bridge or guest name (`eth0`, `enp0s0`, `ens0`); `not-found` lists what exists. */
+  private requireNic(ref: NicSelector, action: string): Nic {
+    return resolveNic(this.document, ref, action);
   }
 
   private unknown(action: string, kind: string, name: string, known: string[]): WirebenchError {
