@@ -3,9 +3,11 @@
  * become shell syntax), a fixed PATH and C locale (error texts are parsed), a timeout, and
  * bounded output.
  *
- * Why node:child_process and not execa: this file is bundled into the helper that runs as root
- * through pkexec; the few calls it needs (run, collect, time out) are a page of code, and every
- * dependency left out of a root-run bundle is one less thing to audit.
+ * Why node:child_process and not execa (which the engine and the CLI use to start programs):
+ * this file is bundled into the helper that runs as root through pkexec. The few calls it needs
+ * (run, collect, time out) are a page of code anyone can audit, and the root process loads no
+ * third-party code at all: every dependency left out of a root-run bundle is one less thing to
+ * audit, and one less supply-chain path to root. Keep it that way.
  */
 import { spawn } from 'node:child_process';
 import { HelperFailure, clip } from './errors.js';

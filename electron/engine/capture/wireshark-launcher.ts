@@ -2,7 +2,7 @@
  * "Open in Wireshark" for the packet viewer: Wireshark runs where the engine runs (the same
  * desktop in Electron; the lab host in browser mode), on a capture file of that host.
  */
-import { spawn } from 'node:child_process';
+import { execa } from 'execa';
 import { access, constants, stat } from 'node:fs/promises';
 import { WirebenchError } from '../../../shared/api.js';
 
@@ -24,7 +24,9 @@ export async function openInWireshark(file: string, wireshark = WIRESHARK_PATH):
   }
   const info = await stat(file).catch(() => null);
   if (!info?.isFile()) throw new WirebenchError('not-found', `no capture file at ${file}`, 'start a file-backed capture (Keep a complete file) or save the capture first');
-  const child = spawn(wireshark, ['-r', file], { detached: true, stdio: 'ignore' });
+  // Detached and not cleaned up on our exit: closing the app or the engine leaves it open.
+  const child = execa(wireshark, ['-r', file], { detached: true, stdio: 'ignore', cleanup: false, reject: false, buffer: false });
+  void child.catch(() => undefined);
   const pid = await new Promise<number>((resolve, reject) => {
     child.once('spawn', () => resolve(child.pid ?? 0));
     child.once('error', (err) => reject(new WirebenchError('launch-failed', `could not start Wireshark: ${err.message}`, 'check that a display is available to the engine')));

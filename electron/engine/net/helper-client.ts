@@ -8,10 +8,13 @@
  * a second death is final (a helper that keeps dying needs a person, and under pkexec every
  * restart is another password prompt).
  *
- * node:child_process rather than execa: one long-lived process with line-based stdio needs
- * nothing execa adds, and this file must stay importable by the CLI bundle without extras.
+ * Started with execa, as every program the engine and the CLI start: one long-lived process
+ * with piped stdio, no output buffering (the protocol reader consumes it line by line), its
+ * exit reported through `onHelperGone` rather than as a rejected promise, and no kill on our
+ * exit (closing its stdin is how it is told to stop; under pkexec we could not signal it).
+ * The CLI bundle (scripts/build-node.mjs) bundles execa; the helper itself does not use it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execa, type Subprocess } from 'execa';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -180,7 +183,7 @@ function describeExit(code: number | null, signal: NodeJS.Signals | null, viaPke
 const STDERR_TAIL_LINES = 20;
 
 export class HelperClient {
-  private child: ChildProcess | null = null;
+  private child: Subprocess | null = null;
   private viaPkexec = false;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
@@ -298,7 +301,19 @@ export class HelperClient {
       installedHelperExists: existsSync(this.options.installedHelperPath ?? INSTALLED_HELPER_PATH),
     });
     this.viaPkexec = command.file !== (this.options.nodePath ?? process.execPath);
-    const child = spawn(command.file, command.args, { stdio: ['pipe', 'pipe', 'pipe'], env: command.env });
+    const child = execa(command.file, command.args, {
+      stdin: 'pipe',
+      stdout: 'pipe',
+      stderr: 'pipe',
+      env: command.env,
+      extendEnv: false,
+      buffer: false,
+      reject: false,
+      cleanup: false,
+      forceKillAfterDelay: false,
+    });
+    // Its end is reported by the 'exit' and 'error' events below; the promise must not go unhandled.
+    void child.catch(() => undefined);
     this.child = child;
     this.stderrTail = [];
     child.stdin?.on('error', () => undefined); // EPIPE when it died: the exit handler reports it.
