@@ -12,6 +12,7 @@ import { runtimeStore } from './store/runtime-store.js';
 import { useUi } from './store/ui-store.js';
 import { pickTransport } from './transport/pick-transport.js';
 import { installPacketViewer } from './packets/viewer-actions.js';
+import { installConsoles } from './consoles/consoles.js';
 
 async function boot(): Promise<void> {
   const root = createRoot(document.getElementById('root')!);
@@ -29,6 +30,7 @@ async function boot(): Promise<void> {
     return;
   }
   installPacketViewer(transport.api);
+  installConsoles(transport.api);
   const sync = startEngineSync(transport.api, { lab: labStore, runtime: runtimeStore, counters: counterHub });
   const actions = createLabActions({
     api: transport.api,

@@ -7,7 +7,8 @@ import { Inspector } from '../inspector/Inspector.js';
 import { Toolbar } from './Toolbar.js';
 import { ProblemsPanel } from './ProblemsPanel.js';
 import { Dialogs, Notices } from './Dialogs.js';
-import { PacketDock } from '../packets/PacketDock.js';
+import { BottomDock } from '../consoles/BottomDock.js';
+import { VmContextMenu } from '../consoles/VmContextMenu.js';
 
 export function App({ mode }: { mode: 'electron' | 'browser' }) {
   return (
@@ -20,9 +21,10 @@ export function App({ mode }: { mode: 'electron' | 'browser' }) {
           <Inspector />
         </div>
         <ProblemsPanel />
-        <PacketDock />
+        <BottomDock />
         <EdgeHoverCard />
         <EdgeMenu />
+        <VmContextMenu />
         <Dialogs />
         <Notices />
       </div>

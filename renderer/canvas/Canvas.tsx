@@ -32,6 +32,8 @@ import { BridgeNode } from './BridgeNode.js';
 import { NicEdge } from './NicEdge.js';
 import { PALETTE_MIME } from './Palette.js';
 import { setEdgeLabelsVisible, setViewportSource, viewChanged } from './level-of-detail.js';
+import { openConsole } from '../consoles/consoles.js';
+import { useConsoles } from '../consoles/consoles-store.js';
 
 const nodeTypes = { vm: VmNode, bridge: BridgeNode };
 const edgeTypes = { nic: NicEdge };
@@ -221,6 +223,18 @@ export function Canvas() {
         onEdgeContextMenu={(e, edge) => {
           e.preventDefault();
           useUi.getState().setEdgeMenu(edgePointer(e, edge));
+        }}
+        onNodeDoubleClick={(e, node) => {
+          // Double-click a VM: its console (the name renames, the ▶/■ button starts/stops).
+          const ref = parseNodeId(node.id);
+          if (ref?.kind !== 'vm' || (e.target as HTMLElement).closest('button, input')) return;
+          openConsole(ref.name);
+        }}
+        onNodeContextMenu={(e, node) => {
+          const ref = parseNodeId(node.id);
+          if (ref?.kind !== 'vm') return;
+          e.preventDefault();
+          useConsoles.getState().setVmMenu({ vm: ref.name, x: e.clientX, y: e.clientY });
         }}
         onPaneClick={() => useUi.getState().setSelected([])}
         onMoveEnd={viewChanged}

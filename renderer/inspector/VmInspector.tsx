@@ -6,9 +6,12 @@ import { renameProblem } from '../store/edit-rules.js';
 import { useUi } from '../store/ui-store.js';
 import { useActions } from '../app/actions-context.js';
 import { Field, intProblem } from './Field.js';
+import { openConsole } from '../consoles/consoles.js';
+import { useVmAccel } from '../consoles/vm-accel.js';
 
 export function VmInspector({ vm, document }: { vm: Vm; document: LabDocument }) {
   const runtime = useRuntime((s) => s.vms[vm.name]);
+  const accel = useVmAccel((s) => s.vms[vm.name]);
   const actions = useActions();
   const update = (patch: Partial<Vm>) => labStore.getState().apply({ kind: 'vm.update', name: vm.name, patch });
   const state = runtime?.state ?? 'stopped';
@@ -23,7 +26,18 @@ export function VmInspector({ vm, document }: { vm: Vm; document: LabDocument })
         ) : (
           <button onClick={() => void actions.stopVm(vm.name)} data-testid="vm-stop">Stop VM</button>
         )}
+        <button onClick={() => openConsole(vm.name)} data-testid="open-console" title="Open the serial console (or double-click the VM)">Open console</button>
       </div>
+      {state === 'running' && accel?.accel && (
+        <div className="wb-accel" data-testid="vm-accel">
+          Accelerator: <b>{accel.accel === 'kvm' ? 'KVM' : 'TCG'}</b> {accel.accel === 'tcg' ? '(software emulation, slower)' : '(hardware)'}
+        </div>
+      )}
+      {accel?.hint && (
+        <div className="wb-accel-hint" data-testid="vm-accel-hint">
+          {accel.hint}
+        </div>
+      )}
       {runtime?.reason && <pre className="wb-crash-reason">{runtime.reason}</pre>}
       <Field label="Name" value={vm.name} check={(d) => renameProblem(document, 'vm', vm.name, d)} onCommit={(name) => update({ name }) && useUi.getState().renameSelected(`vm:${vm.name}`, `vm:${name}`)} testId="inspector-vm-name" />
       <label className="wb-field">

@@ -1,7 +1,7 @@
 /**
  * The dock under the canvas: one tab per packet viewer, plus "Open capture file…".
  */
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import './packets.css';
 import type { FollowResult } from './core/viewer-types.js';
 import { FilterBar } from './FilterBar.js';
@@ -12,17 +12,25 @@ import { ViewerControls } from './ViewerControls.js';
 import { closeViewer, openCaptureFile } from './viewer-actions.js';
 import { prewarmDissector } from './packet-client.js';
 
-export function PacketDock() {
+/** Other tabs sharing the dock (the VM consoles): their tab buttons, and their body when one is in front. */
+export interface DockNeighbours {
+  count: number;
+  tabs: ReactNode;
+  body: ReactNode | null;
+  onPacketTab(): void;
+}
+
+export function PacketDock({ neighbours }: { neighbours?: DockNeighbours } = {}) {
   const tabs = usePackets((s) => s.tabs);
   const active = usePackets((s) => s.active);
   const activate = usePackets((s) => s.activate);
   const tab = tabs.find((t) => t.id === active) ?? null;
   return (
-    <section className={`wb-pdock${tabs.length ? '' : ' wb-pdock-empty'}`} data-testid="packet-dock">
+    <section className={`wb-pdock${tabs.length || neighbours?.count ? '' : ' wb-pdock-empty'}`} data-testid="packet-dock">
       <div className="wb-ptabs" role="tablist">
         <b>Packets</b>
         {tabs.map((t) => (
-          <span key={t.id} role="tab" aria-selected={t.id === active} className={`wb-ptab${t.id === active ? ' wb-ptab-on' : ''}`} onClick={() => activate(t.id)} data-testid="viewer-tab">
+          <span key={t.id} role="tab" aria-selected={t.id === active && !neighbours?.body} className={`wb-ptab${t.id === active && !neighbours?.body ? ' wb-ptab-on' : ''}`} onClick={() => { activate(t.id); neighbours?.onPacketTab(); }} data-testid="viewer-tab">
             {t.status === 'running' ? '● ' : ''}
             {t.title}
             <button className="wb-pclose" title="close this viewer (stops its capture)" onClick={(e) => { e.stopPropagation(); void closeViewer(t.id); }}>
@@ -30,12 +38,13 @@ export function PacketDock() {
             </button>
           </span>
         ))}
+        {neighbours?.tabs}
         <label className="wb-popen" onClick={prewarmDissector}>
           Open capture file…
           <input type="file" accept=".pcap,.pcapng,.cap" hidden data-testid="open-capture-file" onChange={(e) => { const f = e.target.files?.[0]; if (f) void openCaptureFile(f); e.target.value = ''; }} />
         </label>
       </div>
-      {tab && <Viewer key={tab.id} tab={tab} />}
+      {neighbours?.body ?? (tab && <Viewer key={tab.id} tab={tab} />)}
     </section>
   );
 }
