@@ -30,7 +30,9 @@ export type QemuNicSpec = z.infer<typeof qemuNicSpecSchema>;
 
 export const qemuSpecSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/),
-  accel: z.enum(['kvm', 'tcg']),
+  /** `-accel` options in the order QEMU tries them (shared/accel-rule.ts decides). */
+  accel: z.array(z.enum(['kvm', 'tcg'])).min(1).max(2),
+  cpu: z.enum(['host', 'max']),
   cpus: z.number().int().min(1).max(64),
   memoryMiB: z.number().int().min(64).max(65_536),
   /** Tiny guest: kernel + initramfs + command line. A disk image boots on its own. */
@@ -46,6 +48,12 @@ export const qemuSpecSchema = z.strictObject({
   qmpSocket: safePath,
   serialSocket: safePath,
   serialLog: safePath,
+  /**
+   * The automation channel: a second serial port (the guest's ttyS1) on its own socket, where
+   * the tiny guest keeps a shell without echo for `vm.run`, so automation and a person typing
+   * in the console (ttyS0) never see each other's bytes.
+   */
+  agentSocket: safePath,
   pidFile: safePath,
   nics: z.array(qemuNicSpecSchema).max(28),
 });
@@ -98,15 +106,19 @@ export function qemuArgs(spec: QemuSpec): string[] {
   const args = [
     '-name', `guest=${spec.name},process=wb-${spec.name}`,
     '-machine', 'pc',
-    '-accel', spec.accel,
-    '-cpu', spec.accel === 'kvm' ? 'host' : 'max',
+    ...spec.accel.flatMap((accel) => ['-accel', accel]),
+    '-cpu', spec.cpu,
     '-smp', String(spec.cpus),
     '-m', String(spec.memoryMiB),
     '-nodefaults', '-no-user-config',
     '-display', 'none', '-monitor', 'none',
     '-qmp', `unix:${spec.qmpSocket},server=on,wait=off`,
-    '-chardev', `socket,id=serial0,path=${spec.serialSocket},server=on,wait=off,logfile=${spec.serialLog}`,
+    // logappend: QEMU opens the log O_APPEND, so the engine can cut it down to a bounded
+    // history while QEMU keeps writing (electron/engine/console/serial-log.ts).
+    '-chardev', `socket,id=serial0,path=${spec.serialSocket},server=on,wait=off,logfile=${spec.serialLog},logappend=on`,
     '-serial', 'chardev:serial0',
+    '-chardev', `socket,id=agent0,path=${spec.agentSocket},server=on,wait=off`,
+    '-serial', 'chardev:agent0',
   ];
   if (spec.boot.kind === 'kernel') {
     args.push('-kernel', spec.boot.kernel, '-initrd', spec.boot.initrd, '-append', spec.boot.append);

@@ -23,6 +23,7 @@ export interface VmRuntimePaths {
   qmpSocket: string;
   serialSocket: string;
   serialLog: string;
+  agentSocket: string;
   pidFile: string;
 }
 
@@ -31,6 +32,7 @@ export function vmRuntimePaths(labDir: string, vm: string): VmRuntimePaths {
     qmpSocket: path.join(labDir, `${vm}.qmp`),
     serialSocket: path.join(labDir, `${vm}.serial`),
     serialLog: path.join(labDir, `${vm}.log`),
+    agentSocket: path.join(labDir, `${vm}.agent`),
     pidFile: path.join(labDir, `${vm}.pid`),
   };
 }

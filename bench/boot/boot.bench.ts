@@ -36,7 +36,7 @@ async function shellRun(lab: LabDocument): Promise<number> {
   }
   lines.push(`mkdir -p ${labDir}`, `chown ${nobody.uid}:${nobody.gid} ${labDir}`);
   for (const vm of lab.vms) {
-    const spec = vmQemuSpec(lab, vm.name, { accel: 'tcg', labDir, tinyGuest: guest });
+    const spec = vmQemuSpec(lab, vm.name, { accel: { accelerators: ['tcg'], cpu: 'max' }, labDir, tinyGuest: guest });
     lines.push(`ip netns exec ${ns} setpriv --reuid=${nobody.uid} --regid=${nobody.gid} --clear-groups --inh-caps=-all qemu-system-x86_64 ${qemuArgs(spec).map(q).join(' ')}`);
   }
   const start = performance.now();

@@ -297,13 +297,15 @@ describe('privileged helper on the real system', () => {
     chmodSync(disk, 0o666);
     const spec: QemuSpec = {
       name: 'probe',
-      accel: 'tcg',
+      accel: ['tcg'],
+      cpu: 'max',
       cpus: 1,
       memoryMiB: 64,
       boot: { kind: 'disk', disk },
       qmpSocket: `${LAB_DIR}/probe.qmp`,
       serialSocket: `${LAB_DIR}/probe.serial`,
       serialLog: `${LAB_DIR}/probe.log`,
+      agentSocket: `${LAB_DIR}/probe.agent`,
       pidFile: `${LAB_DIR}/probe.pid`,
       nics: [{ netdevId: 'net-b', deviceId: 'nic-b', tap: 'd.b', mac: '52:54:00:12:34:56', linkUp: true }],
     };

@@ -3,10 +3,11 @@ import type { LabEvent, Reply } from '../../shared/api.js';
 import { registerEngineIpc } from './ipc-bridge.js';
 import { rendererEntry } from './app-url.js';
 import { EVENT_CHANNEL, INVOKE_CHANNEL } from './ipc-channels.js';
+import type { EngineClient } from '../engine/engine-client.js';
 
 vi.mock('electron', () => ({}));
 
-type Handler = (event: { senderFrame: { url: string; parent: unknown } | null }, channel: unknown, params: unknown) => Promise<Reply>;
+type Handler = (event: { senderFrame: { url: string; parent: unknown } | null; sender: unknown }, channel: unknown, params: unknown) => Promise<Reply>;
 
 function setup() {
   const entry = rendererEntry('/opt/wirebench/out/main', undefined);
@@ -14,15 +15,17 @@ function setup() {
   const ipcMain = { handle: vi.fn((_name: string, h: Handler) => (handler = h)), removeHandler: vi.fn() };
   const listeners = new Set<(e: LabEvent) => void>();
   const engine = {
-    dispatch: vi.fn(async (): Promise<Reply> => ({ ok: true, result: null })),
+    dispatch: vi.fn(async (_channel: unknown, _params: unknown, _client: EngineClient): Promise<Reply> => ({ ok: true, result: null })),
+    disconnectClient: vi.fn((_client: EngineClient) => {}),
     onEvent: (l: (e: LabEvent) => void) => {
       listeners.add(l);
       return () => listeners.delete(l);
     },
   };
-  const contents = { send: vi.fn(), isDestroyed: () => false, getURL: () => entry.url };
+  const destroyed: Array<() => void> = [];
+  const contents = { send: vi.fn(), isDestroyed: () => false, getURL: () => entry.url, once: vi.fn((_name: string, f: () => void) => destroyed.push(f)) };
   const stop = registerEngineIpc({ ipcMain: ipcMain as never, engine, isAppUrl: entry.isAppUrl, targets: () => [contents as never] });
-  return { entry, ipcMain, engine, contents, listeners, stop, call: (frame: { url: string; parent: unknown } | null, channel: unknown, params: unknown) => handler!({ senderFrame: frame }, channel, params) };
+  return { entry, ipcMain, engine, contents, listeners, stop, call: (frame: { url: string; parent: unknown } | null, channel: unknown, params: unknown) => handler!({ senderFrame: frame, sender: contents }, channel, params), destroy: () => destroyed.forEach((f) => f()) };
 }
 
 describe('IPC sender check and parsing', () => {
@@ -55,7 +58,20 @@ describe('IPC sender check and parsing', () => {
   it('hands a trusted call to the engine, which parses the params', async () => {
     const { call, engine, entry } = setup();
     await call({ url: `${entry.url}?x=1`, parent: null }, 'lab.open', { path: '/tmp/a.lab.json' });
-    expect(engine.dispatch).toHaveBeenCalledWith('lab.open', { path: '/tmp/a.lab.json' });
+    expect(engine.dispatch).toHaveBeenCalledWith('lab.open', { path: '/tmp/a.lab.json' }, expect.anything());
+  });
+
+  it('makes each window one engine client: its targeted events reach it alone, and its close ends its subscriptions', async () => {
+    const { call, engine, entry, contents, destroy } = setup();
+    await call({ url: entry.url, parent: null }, 'console.open', { vm: 'a' });
+    await call({ url: entry.url, parent: null }, 'console.write', { vm: 'a', data: 'x' });
+    const clients = engine.dispatch.mock.calls.map((c) => c[2]);
+    expect(clients[0]).toBe(clients[1]);
+    const data: LabEvent = { type: 'console.data', vm: 'a', data: 'hello' };
+    clients[0]!.send(data);
+    expect(contents.send).toHaveBeenCalledWith(EVENT_CHANNEL, data);
+    destroy();
+    expect(engine.disconnectClient).toHaveBeenCalledWith(clients[0]);
   });
 
   it('forwards engine events on the event channel and stops on unregister', () => {

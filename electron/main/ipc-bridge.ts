@@ -7,10 +7,12 @@
 import type { IpcMain, IpcMainInvokeEvent, WebContents, WebFrameMain } from 'electron';
 import { isChannel, type LabEvent, type Reply } from '../../shared/api.js';
 import { EVENT_CHANNEL, INVOKE_CHANNEL } from './ipc-channels.js';
+import type { EngineClient } from '../engine/engine-client.js';
 
 export interface EngineEndpoint {
-  dispatch(channel: unknown, params: unknown): Promise<Reply>;
+  dispatch(channel: unknown, params: unknown, client: EngineClient): Promise<Reply>;
   onEvent(listener: (event: LabEvent) => void): () => void;
+  disconnectClient(client: EngineClient): void;
 }
 
 /** True when the frame is the top-level frame showing our renderer. */
@@ -36,12 +38,29 @@ export function registerEngineIpc(options: {
   targets: () => WebContents[];
 }): () => void {
   const { ipcMain, engine, isAppUrl, targets } = options;
+  // Each window is one client of the engine: a console it opens streams to it alone, and its
+  // subscriptions end when the window goes away.
+  const clients = new WeakMap<WebContents, EngineClient>();
+  const clientOf = (contents: WebContents): EngineClient => {
+    let client = clients.get(contents);
+    if (!client) {
+      const created: EngineClient = {
+        send: (event) => {
+          if (!contents.isDestroyed() && isAppUrl(contents.getURL())) contents.send(EVENT_CHANNEL, event);
+        },
+      };
+      clients.set(contents, created);
+      contents.once('destroyed', () => engine.disconnectClient(created));
+      client = created;
+    }
+    return client;
+  };
   ipcMain.handle(INVOKE_CHANNEL, async (event: IpcMainInvokeEvent, channel: unknown, params: unknown): Promise<Reply> => {
     if (!isTrustedSender(event.senderFrame, isAppUrl)) return senderRefusal(event.senderFrame);
     if (!isChannel(channel)) {
       return { ok: false, error: { code: 'unknown-command', message: `unknown command ${JSON.stringify(channel)}; see shared/api.ts for the list` } };
     }
-    return engine.dispatch(channel, params);
+    return engine.dispatch(channel, params, clientOf(event.sender));
   });
   const unsubscribe = engine.onEvent((event) => {
     for (const contents of targets()) {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LabValidationError, validateLab, type LabDocument, type LabDocumentInput } from '../../../shared/lab.js';
 import { qemuArgs } from '../../../shared/qemu-spec.js';
+import { ACCEL_CHOICES, decideAccel } from '../../../shared/accel-rule.js';
 import { vmQemuSpec } from '../qemu/vm-spec.js';
 import { diskVariable, exportBash, netemArgs } from './bash-export.js';
 
@@ -40,10 +41,11 @@ function shellcheck(...files: string[]): void {
  * Sources a generated script without running it (its last line calls main), then prints the
  * argv its `qemu_args` builds for `vm` with the given variables, NUL-separated.
  */
-function scriptArgv(file: string, vm: string, vars: Record<string, string>): string[] {
+function scriptArgv(file: string, vm: string, vars: Record<string, string>, accelerators: readonly string[] = ['tcg']): string[] {
   const program = [
     'source <(head -n -1 "$1")',
     ...Object.entries(vars).map(([k, v]) => `${k}=${JSON.stringify(v)}`),
+    `ACCEL_ARGS=(${accelerators.map((a) => `-accel ${a}`).join(' ')})`,
     'qemu_args "$2"',
     `printf '%s\\0' "\${QEMU_ARGS[@]}"`,
   ].join('\n');
@@ -85,18 +87,37 @@ describe('exportBash', () => {
     const run = { labDir: '/run/wirebench/0/wb-01234567', kernel: '/cache/guest/vmlinuz', initrd: '/cache/guest/initrd.img', disk: '/images/r1.qcow2' };
     const variant = parsed(variantInput);
     const file = writeScript(exportBash(variantInput));
-    for (const accel of ['tcg', 'kvm'] as const) {
-      const vars = { ACCEL: accel, CPU: accel === 'kvm' ? 'host' : 'max', RUN_DIR: run.labDir, KERNEL: run.kernel, INITRD: run.initrd, [diskVariable('router-1')]: run.disk };
+    const decisions = [{ accelerators: ['tcg'], cpu: 'max' }, { accelerators: ['kvm', 'tcg'], cpu: 'max' }, { accelerators: ['kvm'], cpu: 'host' }] as const;
+    for (const accel of decisions) {
+      const vars = { CPU: accel.cpu, RUN_DIR: run.labDir, KERNEL: run.kernel, INITRD: run.initrd, [diskVariable('router-1')]: run.disk };
       for (const vm of variant.vms) {
-        const expected = qemuArgs(vmQemuSpec(variant, vm.name, { accel, labDir: run.labDir, tinyGuest: { kernel: run.kernel, initrd: run.initrd }, disks: { 'router-1': run.disk } }));
-        expect(scriptArgv(file, vm.name, vars)).toEqual(expected);
+        const expected = qemuArgs(vmQemuSpec(variant, vm.name, { accel: { accelerators: [...accel.accelerators], cpu: accel.cpu }, labDir: run.labDir, tinyGuest: { kernel: run.kernel, initrd: run.initrd }, disks: { 'router-1': run.disk } }));
+        expect(scriptArgv(file, vm.name, vars, accel.accelerators)).toEqual(expected);
       }
     }
     const demo = parsed(demoInput);
     const demoFile = writeScript(exportBash(demoInput));
-    const vars = { ACCEL: 'tcg', CPU: 'max', RUN_DIR: run.labDir, KERNEL: run.kernel, INITRD: run.initrd };
+    const vars = { CPU: 'max', RUN_DIR: run.labDir, KERNEL: run.kernel, INITRD: run.initrd };
     for (const vm of demo.vms) {
-      expect(scriptArgv(demoFile, vm.name, vars)).toEqual(qemuArgs(vmQemuSpec(demo, vm.name, { accel: 'tcg', labDir: run.labDir, tinyGuest: run })));
+      expect(scriptArgv(demoFile, vm.name, vars)).toEqual(qemuArgs(vmQemuSpec(demo, vm.name, { accel: { accelerators: ['tcg'], cpu: 'max' }, labDir: run.labDir, tinyGuest: run })));
+    }
+  });
+
+  it('chooses accelerators by the app\'s own rule (one table for app and script)', () => {
+    const file = writeScript(exportBash(demoInput));
+    for (const choice of ACCEL_CHOICES) {
+      for (const access of ['missing', 'denied', 'usable'] as const) {
+        const program = ['source <(head -n -1 "$1")', 'if accel_rule "$2" "$3"; then printf "%s\\n" "${ACCEL_ARGS[*]}" "$CPU" "$KVM_DENIED"; else echo refused; fi'].join('\n');
+        const out = execFileSync('bash', ['-c', program, 'bash', file, choice, access], { encoding: 'utf8' }).trim().split('\n');
+        let expected: string[];
+        try {
+          const d = decideAccel(choice, access);
+          expected = [d.accelerators.flatMap((a) => ['-accel', a]).join(' '), d.cpu, d.kvmDenied ? '1' : '0'];
+        } catch {
+          expected = ['refused'];
+        }
+        expect(out, `${choice}:${access}`).toEqual(expected);
+      }
     }
   });
 

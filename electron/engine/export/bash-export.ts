@@ -7,11 +7,13 @@
  * readable and reviewable, and shellcheck checks both. The QEMU argv comes from
  * `qemuArgs(vmQemuSpec(...))`, the same call the app makes: paths known only when the
  * script runs (guest images, runtime folder) go in as placeholders and come out as
- * `${VAR}` references, and the accelerator as `${ACCEL}`/`${CPU}` (KVM when usable).
+ * `${VAR}` references, and the accelerators as `${ACCEL_ARGS[@]}`/`${CPU}`, chosen when the
+ * script runs by `accel_rule`, a `case` printed from the app's own rule (shared/accel-rule.ts).
  */
 import { LabValidationError, formatProblem, validateLab, type Impairments, type LabDocument, type LabDocumentInput } from '../../../shared/lab.js';
 import { hostBridgeName, namespaceName, netdevId, tapName } from '../../../shared/host-names.js';
 import { qemuArgs } from '../../../shared/qemu-spec.js';
+import { ACCEL_CHOICES, AccelRuleError, decideAccel, type KvmAccess } from '../../../shared/accel-rule.js';
 import { tbfArgs } from '../../../shared/rate-limit.js';
 import { vmQemuSpec } from '../qemu/vm-spec.js';
 import { shComment, shQuote, shWord, type ShellPart } from './shell-quote.js';
@@ -57,8 +59,13 @@ function argvLines(argv: readonly string[]): string[] {
   const lines: string[][] = [];
   argv.forEach((arg, i) => {
     let word: string;
-    if (argv[i - 1] === '-accel') word = shWord([{ var: 'ACCEL' }]);
-    else if (argv[i - 1] === '-cpu') word = shWord([{ var: 'CPU' }]);
+    // Every `-accel X` pair becomes the script's own choice, `"${ACCEL_ARGS[@]}"`, once.
+    if (arg === '-accel') {
+      if (argv.indexOf('-accel') === i) lines.push(['"${ACCEL_ARGS[@]}"']);
+      return;
+    }
+    if (argv[i - 1] === '-accel') return;
+    if (argv[i - 1] === '-cpu') word = shWord([{ var: 'CPU' }]);
     else word = shWord(withVariables(arg));
     if (arg.startsWith('-') || lines.length === 0) lines.push([word]);
     else lines[lines.length - 1]!.push(word);
@@ -69,7 +76,7 @@ function argvLines(argv: readonly string[]): string[] {
 function qemuArgsFunction(lab: LabDocument): string {
   const cases = lab.vms.map((vm) => {
     const spec = vmQemuSpec(lab, vm.name, {
-      accel: 'tcg', // replaced by ${ACCEL} and ${CPU}
+      accel: { accelerators: ['tcg'], cpu: 'max' }, // replaced by ${ACCEL_ARGS[@]} and ${CPU}
       labDir: placeholder('RUN_DIR'),
       tinyGuest: { kernel: placeholder('KERNEL'), initrd: placeholder('INITRD') },
       disks: { [vm.name]: placeholder(diskVariable(vm.name)) },
@@ -86,6 +93,36 @@ function qemuArgsFunction(lab: LabDocument): string {
     `      warn "no VM named '$1'"`,
     `      return 1`,
     `      ;;`,
+    `  esac`,
+    `}`,
+  ].join('\n');
+}
+
+/**
+ * The accelerator rule as bash: one `case` arm per (choice, what QEMU's user can do with
+ * /dev/kvm), printed from `decideAccel` itself, so the script and the app cannot disagree.
+ */
+export function accelRuleFunction(): string {
+  const accesses: KvmAccess[] = ['missing', 'denied', 'usable'];
+  const arms = ACCEL_CHOICES.flatMap((choice) =>
+    accesses.map((access) => {
+      try {
+        const d = decideAccel(choice, access);
+        const args = d.accelerators.flatMap((a) => ['-accel', a]).join(' ');
+        return `    ${choice}:${access}) ACCEL_ARGS=(${args}) CPU=${d.cpu} KVM_DENIED=${d.kvmDenied ? 1 : 0} ;;`;
+      } catch (err) {
+        if (!(err instanceof AccelRuleError)) throw err;
+        return `    ${choice}:${access}) return 1 ;;`;
+      }
+    }),
+  );
+  return [
+    `# Which accelerators QEMU gets: $1 = WIREBENCH_ACCEL (auto|kvm|tcg), $2 = what QEMU's user can`,
+    `# do with /dev/kvm (missing|denied|usable). The app's rule (shared/accel-rule.ts), table for table.`,
+    `accel_rule() {`,
+    `  case "$1:$2" in`,
+    ...arms,
+    `    *) return 1 ;;`,
     `  esac`,
     `}`,
   ].join('\n');
@@ -193,6 +230,8 @@ export function exportBash(input: LabDocumentInput): string {
     labVariables(lab),
     '',
     qemuArgsFunction(lab),
+    '',
+    accelRuleFunction(),
     '',
     createNetworkFunction(lab),
     '',
@@ -385,16 +424,20 @@ check_prereqs() {
   fi
 }
 
-# KVM when the QEMU user can use it, else TCG; WIREBENCH_ACCEL=kvm|tcg forces one (as in the app).
+# What QEMU's user (not root) can do with /dev/kvm, asked of the kernel as that user, then the
+# rule above. auto tries KVM and lets QEMU fall back to TCG when KVM opens but does not work.
 choose_accel() {
-  ACCEL=\${WIREBENCH_ACCEL:-auto}
-  if [[ $ACCEL == auto ]]; then
-    ACCEL=tcg
-    if [[ -c /dev/kvm ]] && setpriv --reuid="$QEMU_UID" --regid="$QEMU_GID" --clear-groups test -r /dev/kvm -a -w /dev/kvm; then
-      ACCEL=kvm
-    fi
+  local kvm_access=missing
+  if [[ -c /dev/kvm ]]; then
+    kvm_access=denied
+    if setpriv --reuid="$QEMU_UID" --regid="$QEMU_GID" --clear-groups test -r /dev/kvm -a -w /dev/kvm; then kvm_access=usable; fi
   fi
-  if [[ $ACCEL == kvm ]]; then CPU=host; else CPU=max; fi
+  if ! accel_rule "\${WIREBENCH_ACCEL:-auto}" "$kvm_access"; then
+    die "WIREBENCH_ACCEL=\${WIREBENCH_ACCEL:-auto} cannot be used here (/dev/kvm: $kvm_access for $QEMU_USER): use auto or tcg"
+  fi
+  if ((KVM_DENIED)); then
+    warn "running under TCG (slow): $QEMU_USER, who runs QEMU, may not open /dev/kvm; make it usable (chmod 0666 /dev/kvm, as udev does on Debian)"
+  fi
 }
 
 ensure_namespace() {
@@ -519,7 +562,7 @@ cmd_up() {
   ensure_runtime_dir
   start_vms
   trap - ERR
-  say "lab $LAB_NAME is up in namespace $NS (accel $ACCEL, cpu $CPU); try: $0 status"
+  say "lab $LAB_NAME is up in namespace $NS (QEMU \${ACCEL_ARGS[*]} -cpu $CPU); try: $0 status"
 }
 
 cmd_down() {

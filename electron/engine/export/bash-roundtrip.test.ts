@@ -19,6 +19,7 @@ import { namespaces } from '../test-support/system-lab.js';
 import { vmQemuSpec } from '../qemu/vm-spec.js';
 import { SerialConsole } from '../qemu/serial-console.js';
 import { exportBash } from './bash-export.js';
+import { resolveAccel } from '../qemu/accel.js';
 
 const isRoot = process.getuid?.() === 0;
 const repo = new URL('../../../', import.meta.url).pathname;
@@ -130,7 +131,9 @@ describe.skipIf(!isRoot)('exported bash script, run for real (root)', () => {
     script = join(dir, 'lab.sh');
     writeFileSync(script, exportBash(lab), { mode: 0o755 });
     guestDir = execFileSync('bash', [join(repo, 'assets/guest/build.sh'), '--print-dir'], { encoding: 'utf8' }).trim();
-    env = { ...process.env, WIREBENCH_ACCEL: 'tcg', WIREBENCH_GUEST_DIR: guestDir };
+    // The default path a person takes: no WIREBENCH_ACCEL, the script's own choice (auto).
+    env = { ...process.env, WIREBENCH_GUEST_DIR: guestDir };
+    delete env.WIREBENCH_ACCEL;
   });
 
   afterAll(() => {
@@ -182,7 +185,9 @@ describe.skipIf(!isRoot)('exported bash script, run for real (root)', () => {
       if (probe.status !== 0) chmodSync('/dev/net/tun', 0o666);
     }, 660_000);
 
-    it('up builds the lab and runs exactly the app QEMU command lines', () => {
+    it('up builds the lab and runs exactly the app QEMU command lines', async () => {
+      // What the app would choose on this host for QEMU's user (nobody as root).
+      const accel = await resolveAccel('auto', { uid: Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' })), gid: Number(execFileSync('id', ['-g', 'nobody'], { encoding: 'utf8' })) });
       const r = run(script, ['up'], env);
       expect(r.status, describeRun(r)).toBe(0);
       expect(namespaces()).toContain(ns);
@@ -191,7 +196,7 @@ describe.skipIf(!isRoot)('exported bash script, run for real (root)', () => {
         expect(isProcessRunning(pid)).toBe(true);
         pids[vm] = pid;
         const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1);
-        const spec = vmQemuSpec(lab, vm, { accel: 'tcg', labDir, tinyGuest: { kernel: join(guestDir, 'vmlinuz'), initrd: join(guestDir, 'initrd.img') } });
+        const spec = vmQemuSpec(lab, vm, { accel, labDir, tinyGuest: { kernel: join(guestDir, 'vmlinuz'), initrd: join(guestDir, 'initrd.img') } });
         expect(argv).toEqual(['qemu-system-x86_64', ...qemuArgs(spec)]);
       }
       // b's impairments as the app applies them: netem, or on kernels without it the rate alone

@@ -22,9 +22,10 @@ import type { EventBus } from '../event-bus.js';
 import { CountersPoller } from '../net/counters-poller.js';
 import { labNetworkPlan, nicNetworkPlan, vmNetworkPlan, vmNetworkTeardown } from '../net/net-plan.js';
 import { HelperClient } from '../net/helper-client.js';
-import { resolveAccel, type AccelChoice } from '../qemu/accel.js';
+import { accelChoice, resolveAccel, type AccelChoice } from '../qemu/accel.js';
+import { kvmPermissionHint, type AccelDecision } from '../../../shared/accel-rule.js';
 import { findTinyGuest } from '../qemu/tiny-guest.js';
-import { VmProcess } from '../qemu/vm-process.js';
+import { VmProcess, type AccelExpectation } from '../qemu/vm-process.js';
 import { vmQemuSpec } from '../qemu/vm-spec.js';
 import { planDocumentChange } from './document-diff.js';
 import { resolveNic } from './nic-lookup.js';
@@ -42,6 +43,8 @@ export interface LabRuntimeOptions {
   helper?: () => Promise<HelperPort>;
   accel?: AccelChoice;
   countersIntervalMs?: number;
+  /** Where console bytes go (the engine's ConsoleHub, which knows who opened which console). */
+  onConsoleData?: (vm: string, data: string) => void;
   /** Folder that relative qcow2 paths are resolved against (the lab file's folder). */
   labFileDir?: string;
 }
@@ -135,7 +138,7 @@ export class LabRuntime {
       const paths = vmRuntimePaths(labDir, vm.name);
       const pid = readPidFile(paths.pidFile);
       if (pid === null) continue;
-      await this.vmProcess(vm.name).adopt(await this.vmSpec(vm), pid);
+      await this.vmProcess(vm.name).adopt(await this.vmSpec(vm), pid, await this.accelExpectation());
     }
     if ([...this.vms.values()].some((v) => v.state === 'running')) this.poller.start();
   }
@@ -180,7 +183,7 @@ export class LabRuntime {
     return {
       namespace: this.namespace,
       running: this.networkUp,
-      vms: this.document.vms.map((vm) => this.vms.get(vm.name)?.status() ?? { name: vm.name, state: 'stopped', pid: null, reason: null }),
+      vms: this.document.vms.map((vm) => this.vms.get(vm.name)?.status() ?? stoppedStatus(vm.name)),
       restartNeeded: this.restartNeeded(),
     };
   }
@@ -198,7 +201,7 @@ export class LabRuntime {
     for (const call of vmNetworkPlan(this.document, name)) await this.callNetworkStep(call);
     const spec = await this.vmSpec(vmDoc);
     this.pendingRestarts.delete(name);
-    await vm.start(spec, vmDoc.image.kind === 'tiny');
+    await vm.start(spec, vmDoc.image.kind === 'tiny', await this.accelExpectation());
     this.poller.start();
     return vm.status();
   }
@@ -209,7 +212,7 @@ export class LabRuntime {
    */
   private async vmSpec(vm: Vm): Promise<QemuSpec> {
     const spec = vmQemuSpec(this.document, vm.name, {
-      accel: resolveAccel(this.options.accel),
+      accel: await this.accelDecision(),
       labDir: await this.labDir(),
       tinyGuest: vm.image.kind === 'tiny' ? findTinyGuest() : { kernel: '/nonexistent', initrd: '/nonexistent' },
       // Relative disk paths in a lab file mean "next to the lab file".
@@ -222,7 +225,7 @@ export class LabRuntime {
   async stopVm(name: string): Promise<VmStatus> {
     this.requireVm(name, 'vm.stop');
     const vm = this.vms.get(name);
-    if (!vm) return { name, state: 'stopped', pid: null, reason: null };
+    if (!vm) return stoppedStatus(name);
     await vm.stop();
     if (this.networkUp) {
       const helper = await this.helper();
@@ -247,7 +250,21 @@ export class LabRuntime {
 
   async runInVm(name: string, command: string, timeoutMs = 30_000): Promise<{ exitCode: number; output: string }> {
     this.requireVm(name, 'vm.run');
-    return this.requireVmProcess(name).console('vm.run').run(command, { timeoutMs });
+    return this.requireVmProcess(name).run(command, { timeoutMs });
+  }
+
+  /** The console's state and history for a client that opens it; a clear error when the VM does not run. */
+  async openConsole(name: string): Promise<{ state: VmStatus['state']; history: string }> {
+    const vm = this.requireLiveConsole(name);
+    return { state: vm.state, history: await vm.consoleHistory() };
+  }
+
+  /** The VM whose console can be watched now (booting or running), or a clear error. */
+  requireLiveConsole(name: string): VmProcess {
+    this.requireVm(name, 'console.open');
+    const vm = this.requireVmProcess(name);
+    vm.liveConsole('console.open');
+    return vm;
   }
 
   async consoleWrite(name: string, data: string): Promise<void> {
@@ -255,9 +272,9 @@ export class LabRuntime {
     this.requireVmProcess(name).console('console.write').write(data);
   }
 
-  consoleHistory(name: string): string {
+  async consoleHistory(name: string): Promise<string> {
     this.requireVm(name, 'console.history');
-    return this.vms.get(name)?.consoleHistory() ?? '';
+    return (await this.vms.get(name)?.consoleHistory()) ?? '';
   }
 
   /** Leave VMs running but drop every connection (the app closes, the lab stays). */
@@ -478,6 +495,33 @@ export class LabRuntime {
   // Plumbing
   // -------------------------------------------------------------------------------------------
 
+  private accelDecisionMemo: Promise<AccelDecision> | null = null;
+  private qemuIsEngineUser = true;
+
+  /** The accelerators of this host, decided once per runtime (asks the kernel as QEMU's user). */
+  private accelDecision(): Promise<AccelDecision> {
+    this.accelDecisionMemo ??= (async () => {
+      const choice = accelChoice(this.options.accel);
+      const info = await (await this.helper()).call({ op: 'info' });
+      this.qemuIsEngineUser = info.qemuUid === (process.getuid?.() ?? -1);
+      return resolveAccel(choice, { uid: info.qemuUid, gid: info.qemuGid });
+    })().catch((err: unknown) => {
+      this.accelDecisionMemo = null;
+      throw err;
+    });
+    return this.accelDecisionMemo;
+  }
+
+  /** What to tell a person whose guest ends up under TCG, given what was asked of QEMU. */
+  private async accelExpectation(): Promise<AccelExpectation> {
+    const decision = await this.accelDecision();
+    if (decision.kvmDenied) return { hintIfTcg: kvmPermissionHint(this.qemuIsEngineUser) };
+    if (decision.accelerators.includes('kvm')) {
+      return { hintIfTcg: 'running under TCG (slow): /dev/kvm opens but KVM did not start (no hardware virtualisation, or nested virtualisation off); QEMU fell back to TCG' };
+    }
+    return { hintIfTcg: null };
+  }
+
   private async helper(): Promise<HelperPort> {
     if (!this.helperPort) {
       const port = this.options.helper ? await this.options.helper() : await HelperClient.start();
@@ -528,7 +572,7 @@ export class LabRuntime {
       vm = new VmProcess(name, {
         startQemu: async (spec) => (await helperCall({ op: 'qemu.start', ns: this.namespace, spec }, 90_000)).pid,
         stateChanged: (vmName, state, reason) => this.options.events.emit({ type: 'vm.state', vm: vmName, state, reason }),
-        consoleData: (vmName, data) => this.options.events.emit({ type: 'console.data', vm: vmName, data }),
+        consoleData: (vmName, data) => this.options.onConsoleData?.(vmName, data),
       });
       this.vms.set(name, vm);
     }
@@ -557,6 +601,10 @@ export class LabRuntime {
   private replaceNic(nic: Nic): void {
     this.document = { ...this.document, nics: this.document.nics.map((n) => (n.vm === nic.vm && n.bridge === nic.bridge ? nic : n)) };
   }
+}
+
+function stoppedStatus(name: string): VmStatus {
+  return { name, state: 'stopped', pid: null, reason: null, accel: null, accelHint: null };
 }
 
 /** The pid in a QEMU pid file when that process still runs, else null. */

@@ -53,11 +53,14 @@ export interface SerialConsoleOptions {
   logPath?: string;
   /** Budget for the socket to appear (default 10 s). */
   connectTimeoutMs?: number;
+  /** Longest input line `run` may type (default MAX_INPUT_LINE, the limit of ash's line editor). */
+  maxInputLine?: number;
 }
 
 export interface RunOptions {
-  /** Default 30 s. On timeout Ctrl-C is sent to the guest and the promise rejects. */
+  /** Default 30 s. On timeout Ctrl-C is sent to the guest (unless `interrupt` is false) and the promise rejects. */
   timeoutMs?: number;
+  interrupt?: boolean;
 }
 
 export interface RunResult {
@@ -77,6 +80,7 @@ export class SerialConsole {
   readonly vm: string;
   private readonly socket: Socket;
   private readonly logPath: string | undefined;
+  private readonly maxInputLine: number;
   private readonly decoder = new StringDecoder('utf8');
   private readonly dataHandlers = new Set<(chunk: Buffer) => void>();
   private readonly textWatchers = new Set<() => void>();
@@ -97,6 +101,7 @@ export class SerialConsole {
     this.socket = socket;
     this.vm = options.vm;
     this.logPath = options.logPath;
+    this.maxInputLine = options.maxInputLine ?? MAX_INPUT_LINE;
     socket.on('data', (chunk: Buffer) => this.onChunk(chunk));
     // Errors always precede 'close', which is where they are handled.
     socket.on('error', () => {});
@@ -159,7 +164,7 @@ export class SerialConsole {
    * use `(exit 3)` or `sh -c '…'` instead.
    */
   run(command: string, options: RunOptions = {}): Promise<RunResult> {
-    const result = this.queue.then(() => this.runNow(command, options.timeoutMs ?? 30_000));
+    const result = this.queue.then(() => this.runNow(command, options.timeoutMs ?? 30_000, options.interrupt ?? true));
     this.queue = result.catch(() => {});
     return result;
   }
@@ -197,14 +202,33 @@ export class SerialConsole {
 
   // ---- internals ------------------------------------------------------------------------
 
-  private async runNow(command: string, timeoutMs: number): Promise<RunResult> {
+  /**
+   * Resolves once a shell answers on this line. A serial port drops what arrives while no
+   * program in the guest has it open, so a shell that is still starting would lose a command
+   * typed now; each probe has its own markers, so late answers to earlier probes are ignored.
+   */
+  async waitForShell(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await this.run(':', { timeoutMs: Math.min(1500, Math.max(100, deadline - Date.now())), interrupt: false });
+        return;
+      } catch (err) {
+        if (this.isClosed || Date.now() >= deadline) {
+          throw new Error(`no shell answered on ${this.vm}'s automation channel within ${timeoutMs} ms (${(err as Error).message})`);
+        }
+      }
+    }
+  }
+
+  private async runNow(command: string, timeoutMs: number, interrupt: boolean): Promise<RunResult> {
     const nonce = randomBytes(6).toString('hex');
     const input = shellInput(command, nonce);
     const longest = Math.max(...input.split('\n').map((line) => Buffer.byteLength(line)));
-    if (longest > MAX_INPUT_LINE) {
+    if (longest > this.maxInputLine) {
       throw new Error(
         `command for VM ${this.vm} makes a ${longest}-byte input line (markers and quoting included); ` +
-          `the guest shell reads at most ${MAX_INPUT_LINE} bytes per line. Split it over several lines or several runs`,
+          `the guest shell reads at most ${this.maxInputLine} bytes per line. Split it over several lines or several runs`,
       );
     }
     if (this.isClosed) throw new Error(`serial console of VM ${this.vm} is closed; reconnect (is the VM running?)`);
@@ -219,7 +243,7 @@ export class SerialConsole {
       const timer = setTimeout(() => {
         finish();
         // Interrupt the command so the shell is free for the next run.
-        this.write('\x03');
+        if (interrupt) this.write('\x03');
         reject(new Error(`command on VM ${this.vm} did not finish within ${timeoutMs} ms (sent Ctrl-C): ${command.slice(0, 120)}`));
       }, timeoutMs);
       const run: ActiveRun = {

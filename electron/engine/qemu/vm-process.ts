@@ -7,12 +7,14 @@
  * sockets, which is also how a VM started by an exported script can be adopted.
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import type { VmState, VmStatus } from '../../../shared/api.js';
+import { StringDecoder } from 'node:string_decoder';
+import type { AccelInUse, VmState, VmStatus } from '../../../shared/api.js';
 import { WirebenchError } from '../../../shared/api.js';
 import type { QemuSpec } from '../../../shared/qemu-spec.js';
 import { isProcessRunning } from '../../../shared/process-state.js';
 import { QmpClient } from './qmp-client.js';
-import { SerialConsole } from './serial-console.js';
+import { SerialConsole, type RunOptions, type RunResult } from './serial-console.js';
+import { boundLog, readLogTail } from '../console/serial-log.js';
 
 export interface VmHost {
   /** Asks the helper to start QEMU with exactly `qemuArgs(spec)`; resolves to its pid. */
@@ -24,7 +26,14 @@ export interface VmHost {
 /** How long a tiny guest may take to print its ready line under TCG on a loaded 2-core machine. */
 const READY_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 15_000;
-const CONSOLE_HISTORY_BYTES = 64 * 1024;
+/** How much console output may arrive between two checks of the serial log's size. */
+const LOG_CHECK_BYTES = 256 * 1024;
+
+/** What the VM's accelerator should be reported with: the hint for a guest under TCG, if any. */
+export interface AccelExpectation {
+  /** Shown when the guest runs under TCG (null: TCG was wanted, nothing to say). */
+  hintIfTcg: string | null;
+}
 
 export class VmProcess {
   private stateValue: VmState = 'stopped';
@@ -32,7 +41,13 @@ export class VmProcess {
   private pidValue: number | null = null;
   private qmpClient: QmpClient | null = null;
   private serialConsole: SerialConsole | null = null;
-  private history = '';
+  /** The automation channel (ttyS1); null for guests without one (a disk image, an older tiny guest). */
+  private agentConsole: SerialConsole | null = null;
+  private logPath: string | null = null;
+  private loggedSinceCheck = 0;
+  private logCheck: Promise<unknown> | null = null;
+  private accelValue: AccelInUse | null = null;
+  private accelHintIfTcg: string | null = null;
   private watchdog: NodeJS.Timeout | null = null;
   private unsubscribers: Array<() => void> = [];
 
@@ -46,7 +61,8 @@ export class VmProcess {
   }
 
   status(): VmStatus {
-    return { name: this.name, state: this.stateValue, pid: this.pidValue, reason: this.reasonValue };
+    const accel = this.stateValue === 'running' ? this.accelValue : null;
+    return { name: this.name, state: this.stateValue, pid: this.pidValue, reason: this.reasonValue, accel, accelHint: accel === 'tcg' ? this.accelHintIfTcg : null };
   }
 
   /** The QMP session of a running VM; a clear error otherwise. */
@@ -60,24 +76,43 @@ export class VmProcess {
     return this.serialConsole;
   }
 
-  consoleHistory(): string {
-    return this.history;
+  /** The console a person watches: also while the guest boots, so its boot can be followed live. */
+  liveConsole(action: string): SerialConsole {
+    if ((this.stateValue !== 'running' && this.stateValue !== 'starting') || !this.serialConsole) throw this.notRunning(action);
+    return this.serialConsole;
+  }
+
+  /**
+   * Runs a command in the guest over the automation channel, so a person typing in the
+   * console neither disturbs it nor sees it. Guests without one fall back to the console.
+   */
+  run(command: string, options: RunOptions): Promise<RunResult> {
+    if (this.stateValue !== 'running') throw this.notRunning('vm.run');
+    return (this.agentConsole ?? this.console('vm.run')).run(command, options);
+  }
+
+  /** The console's history from the serial log on disk ('' before the first boot). */
+  consoleHistory(): Promise<string> {
+    return this.logPath ? readLogTail(this.logPath) : Promise.resolve('');
   }
 
   notRunning(action: string): WirebenchError {
     return new WirebenchError('vm-not-running', `${action}: VM "${this.name}" is ${this.stateValue}, not running`, `start the VM (or the lab) first`);
   }
 
-  async start(spec: QemuSpec, waitForGuest: boolean): Promise<void> {
+  async start(spec: QemuSpec, waitForGuest: boolean, accel: AccelExpectation): Promise<void> {
     if (this.stateValue === 'running' || this.stateValue === 'starting') return;
+    this.accelHintIfTcg = accel.hintIfTcg;
     this.setState('starting', null);
     // Stale sockets from a crashed run would make QEMU refuse to bind.
-    for (const path of [spec.qmpSocket, spec.serialSocket, spec.pidFile]) rmSync(path, { force: true });
+    for (const path of [spec.qmpSocket, spec.serialSocket, spec.agentSocket, spec.pidFile]) rmSync(path, { force: true });
+    // Each boot starts a new history: the console shows this boot, not the last one's.
     rmSync(spec.serialLog, { force: true });
     try {
       this.pidValue = await this.host.startQemu(spec);
       const serial = await this.connect(spec, 30_000);
       if (waitForGuest) await serial.waitReady(READY_TIMEOUT_MS);
+      await this.connectAgent(spec, 10_000);
       this.setState('running', null);
     } catch (err) {
       const tail = lastLines(spec.serialLog, 15);
@@ -92,13 +127,21 @@ export class VmProcess {
    * Takes over a QEMU that is already running (started by an earlier engine): reconnects QMP
    * and the serial console. If they do not answer, the VM is reported crashed, not hidden.
    */
-  async adopt(spec: QemuSpec, pid: number): Promise<void> {
+  async adopt(spec: QemuSpec, pid: number, accel: AccelExpectation): Promise<void> {
     if (this.stateValue === 'running') return;
     this.pidValue = pid;
+    this.accelHintIfTcg = accel.hintIfTcg;
     try {
       // A running QEMU has its sockets already: no need to wait long for them.
       await this.connect(spec, 5_000);
-      this.history = lastLines(spec.serialLog, 200);
+      // A QEMU started before the automation channel existed has no agent socket: vm.run then uses the console.
+      if (existsSync(spec.agentSocket)) {
+        await this.connectAgent(spec, 5_000).catch(() => {
+          // Not answering (its shell was ended by hand, say): vm.run falls back to the console.
+          void this.agentConsole?.close();
+          this.agentConsole = null;
+        });
+      }
       this.setState('running', null);
     } catch (err) {
       this.disconnect();
@@ -115,12 +158,22 @@ export class VmProcess {
     this.qmpClient = qmp;
     const serial = await SerialConsole.connect({ socketPath: spec.serialSocket, vm: this.name, logPath: spec.serialLog, connectTimeoutMs });
     this.serialConsole = serial;
+    this.logPath = spec.serialLog;
+    const decoder = new StringDecoder('utf8');
     this.unsubscribers.push(
       qmp.onClose(() => this.onQemuGone(spec)),
-      serial.onData((data) => this.recordConsole(data.toString('utf8'))),
+      serial.onData((data) => this.recordConsole(decoder.write(data), data.length)),
     );
     this.watchPid(spec);
+    this.accelValue = await queryAccel(qmp);
     return serial;
+  }
+
+  private async connectAgent(spec: QemuSpec, connectTimeoutMs: number): Promise<void> {
+    // No log and no readiness of its own: the guest starts this shell before it prints READY.
+    const agent = await SerialConsole.connect({ socketPath: spec.agentSocket, vm: this.name, connectTimeoutMs, maxInputLine: AGENT_MAX_INPUT_LINE });
+    this.agentConsole = agent;
+    await agent.waitForShell(AGENT_READY_TIMEOUT_MS);
   }
 
   async stop(): Promise<void> {
@@ -149,9 +202,17 @@ export class VmProcess {
     this.disconnect();
   }
 
-  private recordConsole(data: string): void {
-    this.history = (this.history + data).slice(-CONSOLE_HISTORY_BYTES);
-    this.host.consoleData(this.name, data);
+  private recordConsole(data: string, bytes: number): void {
+    if (data) this.host.consoleData(this.name, data);
+    this.loggedSinceCheck += bytes;
+    if (this.loggedSinceCheck >= LOG_CHECK_BYTES && !this.logCheck && this.logPath) {
+      this.loggedSinceCheck = 0;
+      this.logCheck = boundLog(this.logPath)
+        .catch((err: unknown) => process.emitWarning(`could not bound the serial log of VM ${this.name}: ${(err as Error).message}`))
+        .finally(() => {
+          this.logCheck = null;
+        });
+    }
   }
 
   private watchPid(spec: QemuSpec): void {
@@ -195,8 +256,10 @@ export class VmProcess {
     for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
     void this.qmpClient?.close();
     void this.serialConsole?.close();
+    void this.agentConsole?.close();
     this.qmpClient = null;
     this.serialConsole = null;
+    this.agentConsole = null;
   }
 
   private setState(state: VmState, reason: string | null): void {
@@ -207,6 +270,19 @@ export class VmProcess {
   }
 }
 
+/**
+ * The automation shell reads in the tty's canonical mode (4,095 bytes a line), not through
+ * ash's 1,024-byte line editor, so its lines may be longer than the console's.
+ */
+const AGENT_MAX_INPUT_LINE = 4000;
+/** The guest opens its automation shell before it prints READY; this only covers a slow start. */
+const AGENT_READY_TIMEOUT_MS = 30_000;
+
+/** The accelerator QEMU really uses: with `-accel kvm -accel tcg` only QEMU knows. */
+async function queryAccel(qmp: QmpClient): Promise<AccelInUse> {
+  const reply = (await qmp.execute('query-kvm')) as { enabled?: unknown };
+  return reply?.enabled === true ? 'kvm' : 'tcg';
+}
 
 function lastLines(file: string, count: number): string {
   if (!existsSync(file)) return '';

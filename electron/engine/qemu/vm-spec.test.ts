@@ -14,7 +14,7 @@ function lab(input: LabDocumentInput): LabDocument {
 
 const demo = lab(JSON.parse(readFileSync(new URL('../../../assets/labs/demo.lab.json', import.meta.url), 'utf8')));
 const opts: VmSpecOptions = {
-  accel: 'tcg',
+  accel: { accelerators: ['tcg'], cpu: 'max' },
   labDir: '/run/wirebench/0/wb-de3a0c1e',
   tinyGuest: { kernel: '/var/cache/wirebench/guest/vmlinuz', initrd: '/var/cache/wirebench/guest/initrd.img' },
 };
@@ -24,7 +24,8 @@ describe('vmQemuSpec', () => {
     const spec = vmQemuSpec(demo, 'r', opts);
     expect(spec).toEqual({
       name: 'r',
-      accel: 'tcg',
+      accel: ['tcg'],
+      cpu: 'max',
       cpus: 1,
       memoryMiB: 128,
       boot: {
@@ -36,6 +37,7 @@ describe('vmQemuSpec', () => {
       qmpSocket: '/run/wirebench/0/wb-de3a0c1e/r.qmp',
       serialSocket: '/run/wirebench/0/wb-de3a0c1e/r.serial',
       serialLog: '/run/wirebench/0/wb-de3a0c1e/r.log',
+      agentSocket: '/run/wirebench/0/wb-de3a0c1e/r.agent',
       pidFile: '/run/wirebench/0/wb-de3a0c1e/r.pid',
       nics: [
         { netdevId: 'net-lan', deviceId: 'nic-lan', tap: 'r.lan', mac: defaultMac(demo, 'r', 'lan'), linkUp: true },
@@ -93,8 +95,10 @@ describe('vmQemuSpec', () => {
     expect(qemuArgs(vmQemuSpec(l, 'd', opts))).toContain('file=/images/d.qcow2,format=qcow2,if=virtio,id=disk0');
   });
 
-  it('passes the accelerator through', () => {
-    expect(qemuArgs(vmQemuSpec(demo, 'a', { ...opts, accel: 'kvm' }))).toEqual(expect.arrayContaining(['-accel', 'kvm', '-cpu', 'host']));
+  it('passes the accelerators through, in order', () => {
+    const args = (accel: VmSpecOptions['accel']) => qemuArgs(vmQemuSpec(demo, 'a', { ...opts, accel })).join(' ');
+    expect(args({ accelerators: ['kvm'], cpu: 'host' })).toContain('-accel kvm -cpu host');
+    expect(args({ accelerators: ['kvm', 'tcg'], cpu: 'max' })).toContain('-accel kvm -accel tcg -cpu max');
   });
 
   it('refuses an unknown VM, naming the VMs there are', () => {

@@ -9,9 +9,10 @@ import { netdevId, nicDeviceId, tapName, vmBridgesSorted } from '../../../shared
 import { guestKernelCmdline, nicMac } from '../../../shared/guest-cmdline.js';
 import { qemuSpecSchema, type QemuSpec } from '../../../shared/qemu-spec.js';
 import { vmRuntimePaths } from '../../../shared/runtime-paths.js';
+import type { AccelDecision } from '../../../shared/accel-rule.js';
 
 export interface VmSpecOptions {
-  accel: 'kvm' | 'tcg';
+  accel: Pick<AccelDecision, 'accelerators' | 'cpu'>;
   /** The lab's runtime folder (`labRuntimeDir(...)`): sockets, logs and pid files go there. */
   labDir: string;
   /** Absolute paths of the built-in tiny guest's kernel and initramfs. */
@@ -53,7 +54,8 @@ export function vmQemuSpec(lab: LabDocument, vmName: string, opts: VmSpecOptions
 
   const spec: QemuSpec = {
     name: vmName,
-    accel: opts.accel,
+    accel: opts.accel.accelerators,
+    cpu: opts.accel.cpu,
     cpus: vm.cpus,
     memoryMiB: vm.memoryMiB,
     boot,

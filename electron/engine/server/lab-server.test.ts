@@ -7,11 +7,16 @@ import { errorToData, isChannel, parseParams, WirebenchError, type LabEvent, typ
 import { LAB_FORMAT } from '../../../shared/lab.js';
 import { startLabServer, type EngineEndpoint, type LabServer } from './lab-server.js';
 import { CLOSE_BAD_TOKEN, MAX_MESSAGE_BYTES, serverMessageSchema, type ServerMessage } from '../../../shared/ws-protocol.js';
+import type { EngineClient } from '../engine-client.js';
 
 /** Enough of the engine for transport tests: the contract's parsing and one command. */
 class FakeEngine implements EngineEndpoint {
   readonly listeners = new Set<(event: LabEvent) => void>();
-  async dispatch(channel: unknown, params: unknown): Promise<Reply> {
+  readonly disconnected: EngineClient[] = [];
+  disconnectClient(client: EngineClient): void {
+    this.disconnected.push(client);
+  }
+  async dispatch(channel: unknown, params: unknown, _client: EngineClient): Promise<Reply> {
     try {
       if (!isChannel(channel)) throw new WirebenchError('unknown-command', `unknown command ${JSON.stringify(channel)}`);
       parseParams(channel, params);

@@ -14,6 +14,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { LabEvent, Reply } from '../../../shared/api.js';
 import { createStaticHandler } from './static-files.js';
+import type { EngineClient } from '../engine-client.js';
 import {
   CLOSE_BAD_TOKEN,
   CLOSE_HELLO_EXPECTED,
@@ -24,10 +25,11 @@ import {
   type ServerMessage,
 } from '../../../shared/ws-protocol.js';
 
-/** What the server needs from the engine (the real `Engine` or a test double). */
+/** What the server needs from the engine (the real `Engine` or a test double). Each socket is one client. */
 export interface EngineEndpoint {
-  dispatch(channel: unknown, params: unknown): Promise<Reply>;
+  dispatch(channel: unknown, params: unknown, client: EngineClient): Promise<Reply>;
   onEvent(listener: (event: LabEvent) => void): () => void;
+  disconnectClient(client: EngineClient): void;
 }
 
 export interface LabServerOptions {
@@ -113,11 +115,13 @@ export async function startLabServer(options: LabServerOptions): Promise<LabServ
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
     };
     const fail = (id: number | null, code: string, message: string) => send({ id, reply: { ok: false, error: { code, message } } });
+    const client: EngineClient = { send: (event) => send({ event }) };
     const helloTimer = setTimeout(() => ws.close(CLOSE_HELLO_TIMEOUT, 'no hello: send {type:"hello", token} first'), options.helloTimeoutMs ?? 10_000);
 
     ws.on('close', () => {
       clearTimeout(helloTimer);
       unsubscribe?.();
+      options.engine.disconnectClient(client);
     });
     ws.on('error', () => ws.terminate());
     ws.on('message', (data: RawData, isBinary: boolean) => {
@@ -150,7 +154,7 @@ export async function startLabServer(options: LabServerOptions): Promise<LabServ
         return fail(Number.isInteger(id) && (id as number) >= 0 ? id : null, 'bad-message', `not a request: ${first?.path.join('.') || 'message'}: ${first?.message}; send {id, channel, params}`);
       }
       const { id, channel, params } = request.data;
-      void options.engine.dispatch(channel, params).then((reply) => send({ id, reply }));
+      void options.engine.dispatch(channel, params, client).then((reply) => send({ id, reply }));
     });
   };
 

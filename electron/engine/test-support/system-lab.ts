@@ -29,11 +29,11 @@ export function twoVmLab(extra: Partial<LabDocumentInput> = {}): LabDocument {
   return result.lab;
 }
 
-/** Writes the lab to a temp file and opens it in a fresh engine (TCG forced: no KVM here). */
+/** Writes the lab to a temp file and opens it in a fresh engine, on the default accelerator path (auto) a person takes. */
 export async function openEngine(lab: LabDocument, dir = mkdtempSync(join(tmpdir(), 'wb-sys-'))): Promise<{ engine: Engine; events: LabEvent[]; path: string }> {
   const path = join(dir, 'lab.lab.json');
   writeFileSync(path, serializeLab(lab));
-  const engine = new Engine({ runtime: { accel: 'tcg' } });
+  const engine = new Engine();
   const events: LabEvent[] = [];
   engine.onEvent((e) => events.push(e));
   await engine.invoke('lab.open', { path });

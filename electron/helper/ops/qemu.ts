@@ -66,6 +66,7 @@ export async function startQemu(user: InvokingUser, ns: string, spec: QemuSpec):
     ['QMP socket', spec.qmpSocket, true],
     ['serial socket', spec.serialSocket, true],
     ['serial log', spec.serialLog, false],
+    ['agent socket', spec.agentSocket, true],
     ['pid file', spec.pidFile, false],
   ];
   for (const [label, file, isSocket] of runFiles) checkRunPath(user, label, file, isSocket);

@@ -38,7 +38,7 @@ qemu_args() {
       QEMU_ARGS=(
         -name 'guest=a,process=wb-a'
         -machine pc
-        -accel "${ACCEL}"
+        "${ACCEL_ARGS[@]}"
         -cpu "${CPU}"
         -smp 1
         -m 128
@@ -47,8 +47,10 @@ qemu_args() {
         -display none
         -monitor none
         -qmp "unix:${RUN_DIR}/a.qmp,server=on,wait=off"
-        -chardev "socket,id=serial0,path=${RUN_DIR}/a.serial,server=on,wait=off,logfile=${RUN_DIR}/a.log"
+        -chardev "socket,id=serial0,path=${RUN_DIR}/a.serial,server=on,wait=off,logfile=${RUN_DIR}/a.log,logappend=on"
         -serial chardev:serial0
+        -chardev "socket,id=agent0,path=${RUN_DIR}/a.agent,server=on,wait=off"
+        -serial chardev:agent0
         -kernel "${KERNEL}"
         -initrd "${INITRD}"
         -append 'console=ttyS0 quiet panic=-1 wb.host=a wb.nic=eth0,52:54:00:50:07:e8,10.0.0.1/24 wb.hosts=10.0.0.1=a.lan+a,10.0.0.2=b.lan+b,10.0.0.254=r.lan+r,10.0.1.254=r.wan'
@@ -62,7 +64,7 @@ qemu_args() {
       QEMU_ARGS=(
         -name 'guest=b,process=wb-b'
         -machine pc
-        -accel "${ACCEL}"
+        "${ACCEL_ARGS[@]}"
         -cpu "${CPU}"
         -smp 1
         -m 128
@@ -71,8 +73,10 @@ qemu_args() {
         -display none
         -monitor none
         -qmp "unix:${RUN_DIR}/b.qmp,server=on,wait=off"
-        -chardev "socket,id=serial0,path=${RUN_DIR}/b.serial,server=on,wait=off,logfile=${RUN_DIR}/b.log"
+        -chardev "socket,id=serial0,path=${RUN_DIR}/b.serial,server=on,wait=off,logfile=${RUN_DIR}/b.log,logappend=on"
         -serial chardev:serial0
+        -chardev "socket,id=agent0,path=${RUN_DIR}/b.agent,server=on,wait=off"
+        -serial chardev:agent0
         -kernel "${KERNEL}"
         -initrd "${INITRD}"
         -append 'console=ttyS0 quiet panic=-1 wb.host=b wb.nic=eth0,52:54:00:45:cc:6a,10.0.0.2/24 wb.hosts=10.0.0.1=a.lan+a,10.0.0.2=b.lan+b,10.0.0.254=r.lan+r,10.0.1.254=r.wan'
@@ -86,7 +90,7 @@ qemu_args() {
       QEMU_ARGS=(
         -name 'guest=r,process=wb-r'
         -machine pc
-        -accel "${ACCEL}"
+        "${ACCEL_ARGS[@]}"
         -cpu "${CPU}"
         -smp 1
         -m 128
@@ -95,8 +99,10 @@ qemu_args() {
         -display none
         -monitor none
         -qmp "unix:${RUN_DIR}/r.qmp,server=on,wait=off"
-        -chardev "socket,id=serial0,path=${RUN_DIR}/r.serial,server=on,wait=off,logfile=${RUN_DIR}/r.log"
+        -chardev "socket,id=serial0,path=${RUN_DIR}/r.serial,server=on,wait=off,logfile=${RUN_DIR}/r.log,logappend=on"
         -serial chardev:serial0
+        -chardev "socket,id=agent0,path=${RUN_DIR}/r.agent,server=on,wait=off"
+        -serial chardev:agent0
         -kernel "${KERNEL}"
         -initrd "${INITRD}"
         -append 'console=ttyS0 quiet panic=-1 wb.host=r wb.nic=eth0,52:54:00:17:17:9c,10.0.0.254/24 wb.nic=eth1,52:54:00:fe:e0:f7,10.0.1.254/24 wb.hosts=10.0.0.1=a.lan+a,10.0.0.2=b.lan+b,10.0.0.254=r.lan+r,10.0.1.254=r.wan'
@@ -112,6 +118,23 @@ qemu_args() {
       warn "no VM named '$1'"
       return 1
       ;;
+  esac
+}
+
+# Which accelerators QEMU gets: $1 = WIREBENCH_ACCEL (auto|kvm|tcg), $2 = what QEMU's user can
+# do with /dev/kvm (missing|denied|usable). The app's rule (shared/accel-rule.ts), table for table.
+accel_rule() {
+  case "$1:$2" in
+    auto:missing) ACCEL_ARGS=(-accel tcg) CPU=max KVM_DENIED=0 ;;
+    auto:denied) ACCEL_ARGS=(-accel tcg) CPU=max KVM_DENIED=1 ;;
+    auto:usable) ACCEL_ARGS=(-accel kvm -accel tcg) CPU=max KVM_DENIED=0 ;;
+    kvm:missing) return 1 ;;
+    kvm:denied) return 1 ;;
+    kvm:usable) ACCEL_ARGS=(-accel kvm) CPU=host KVM_DENIED=0 ;;
+    tcg:missing) ACCEL_ARGS=(-accel tcg) CPU=max KVM_DENIED=0 ;;
+    tcg:denied) ACCEL_ARGS=(-accel tcg) CPU=max KVM_DENIED=0 ;;
+    tcg:usable) ACCEL_ARGS=(-accel tcg) CPU=max KVM_DENIED=0 ;;
+    *) return 1 ;;
   esac
 }
 
@@ -312,16 +335,20 @@ check_prereqs() {
   fi
 }
 
-# KVM when the QEMU user can use it, else TCG; WIREBENCH_ACCEL=kvm|tcg forces one (as in the app).
+# What QEMU's user (not root) can do with /dev/kvm, asked of the kernel as that user, then the
+# rule above. auto tries KVM and lets QEMU fall back to TCG when KVM opens but does not work.
 choose_accel() {
-  ACCEL=${WIREBENCH_ACCEL:-auto}
-  if [[ $ACCEL == auto ]]; then
-    ACCEL=tcg
-    if [[ -c /dev/kvm ]] && setpriv --reuid="$QEMU_UID" --regid="$QEMU_GID" --clear-groups test -r /dev/kvm -a -w /dev/kvm; then
-      ACCEL=kvm
-    fi
+  local kvm_access=missing
+  if [[ -c /dev/kvm ]]; then
+    kvm_access=denied
+    if setpriv --reuid="$QEMU_UID" --regid="$QEMU_GID" --clear-groups test -r /dev/kvm -a -w /dev/kvm; then kvm_access=usable; fi
   fi
-  if [[ $ACCEL == kvm ]]; then CPU=host; else CPU=max; fi
+  if ! accel_rule "${WIREBENCH_ACCEL:-auto}" "$kvm_access"; then
+    die "WIREBENCH_ACCEL=${WIREBENCH_ACCEL:-auto} cannot be used here (/dev/kvm: $kvm_access for $QEMU_USER): use auto or tcg"
+  fi
+  if ((KVM_DENIED)); then
+    warn "running under TCG (slow): $QEMU_USER, who runs QEMU, may not open /dev/kvm; make it usable (chmod 0666 /dev/kvm, as udev does on Debian)"
+  fi
 }
 
 ensure_namespace() {
@@ -446,7 +473,7 @@ cmd_up() {
   ensure_runtime_dir
   start_vms
   trap - ERR
-  say "lab $LAB_NAME is up in namespace $NS (accel $ACCEL, cpu $CPU); try: $0 status"
+  say "lab $LAB_NAME is up in namespace $NS (QEMU ${ACCEL_ARGS[*]} -cpu $CPU); try: $0 status"
 }
 
 cmd_down() {

@@ -78,13 +78,15 @@ export async function createTestLab(): Promise<TestLab> {
       ].join(' ');
       const spec: QemuSpec = {
         name,
-        accel: 'tcg',
+        accel: ['tcg'],
+        cpu: 'max',
         cpus: 1,
         memoryMiB: 128,
         boot: { kind: 'kernel', kernel: guest.kernel, initrd: guest.initrd, append },
         qmpSocket: join(dir, `${name}.qmp`),
         serialSocket: join(dir, `${name}.serial`),
         serialLog: join(dir, `${name}.log`),
+        agentSocket: join(dir, `${name}.agent`),
         pidFile: join(dir, `${name}.pid`),
         nics: nics.map(({ netdevId, deviceId, tap, mac, linkUp }) => ({ netdevId, deviceId, tap, mac, linkUp })),
       };
