@@ -5,11 +5,33 @@
  *   up FILE / down FILE   create or remove a lab's network and VMs
  *   serve [FILE]          browser mode: the UI over WebSocket on 127.0.0.1
  *   export --format bash|libvirt|json FILE [--out DIR]
+ *   status | console | exec | capture | link | counters   operate a running lab (the exported
+ *                         script's vocabulary), through whatever engine holds it (lab-connection.ts)
+ *
+ * Exit codes: 0 done; 1 a failure at run time (lab or VM not running, the engine refused);
+ * 2 a usage error or an unknown name (VM, bridge, NIC: the message lists those that exist).
+ * `exec` exits with the guest command's own code.
  */
 import { validateCommand } from './commands/validate.js';
 import { serveCommand } from './commands/serve.js';
 import { exportCommand, type ExportFormat } from './commands/export.js';
 import { downCommand, upCommand } from './commands/up-down.js';
+import { captureCommand } from './commands/capture.js';
+import { consoleCommand } from './commands/console.js';
+import { execCommand } from './commands/exec.js';
+import { countersCommand, linkCommand } from './commands/link.js';
+import { statusCommand } from './commands/status.js';
+import {
+  parseCaptureArgs,
+  parseConsoleArgs,
+  parseCountersArgs,
+  parseExecArgs,
+  parseLinkArgs,
+  parseStatusArgs,
+  UsageError,
+} from './commands/verb-args.js';
+import { exitCodeOf, withLab } from './commands/verb-support.js';
+import { connectLab } from './lab-connection.js';
 
 const USAGE = `usage: wirebench <command> [args]
   validate FILE                        check a lab document, print each problem with its JSON path
@@ -17,7 +39,18 @@ const USAGE = `usage: wirebench <command> [args]
   down FILE                            stop the lab's VMs and remove everything it created
   serve [FILE] [--port N] [--host H]   serve the UI in a browser (prints the URL with its token)
   export --format bash|json FILE       print a script (or the document) that rebuilds the lab without the app
-  export --format libvirt FILE --out DIR   write libvirt XML (one per network and domain) and define.sh`;
+  export --format libvirt FILE --out DIR   write libvirt XML (one per network and domain) and define.sh
+A running lab (through the engine that holds it: the app, serve, another CLI; else this one):
+  status FILE                          namespace up/down; each VM's state, pid, accelerator, crash reason
+  console FILE VM                      the VM's serial console (history first); Ctrl-] leaves
+  exec FILE VM [--timeout S] -- CMD…   run CMD in the guest, print its output, exit with its code
+  capture FILE VM NIC [-w OUT] [-f BPF]    pcap of a NIC on stdout (| tshark -r -) or into OUT;
+  capture FILE --bridge BR [-w OUT] [-f BPF]   or of a whole bridge; Ctrl-C stops
+  link FILE VM NIC up|down             plug or pull the cable between the VM and its bridge
+  counters FILE [VM [NIC]]             guest-perspective counters, one line per NIC
+NIC is a bridge name or the guest's name for it: eth<N> (also enp0s<N>, ens<N>), N counting the
+VM's bridges sorted by name. Exit codes: 0 ok, 1 failed (e.g. VM not running), 2 usage error or
+unknown name; exec exits with the guest command's code.`;
 
 type Command = (args: string[], out: (line: string) => void) => Promise<number>;
 
@@ -67,9 +100,31 @@ const commands: Record<string, Command> = {
     if (args.length !== 1) throw new UsageError('down takes exactly one FILE');
     return downCommand(args[0]!, out);
   },
+  status: async (args, out) => {
+    const { file } = parseStatusArgs(args);
+    return withLab(() => connectLab(file), (lab) => statusCommand(lab, out));
+  },
+  console: async (args) => {
+    const parsed = parseConsoleArgs(args);
+    return withLab(() => connectLab(parsed.file), (lab) => consoleCommand(lab, parsed, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }));
+  },
+  exec: async (args) => {
+    const parsed = parseExecArgs(args);
+    return withLab(() => connectLab(parsed.file), (lab) => execCommand(lab, parsed, (text) => process.stdout.write(text)));
+  },
+  capture: async (args) => {
+    const parsed = parseCaptureArgs(args);
+    return withLab(() => connectLab(parsed.file), (lab) => captureCommand(lab, parsed, { stdout: process.stdout, stderr: process.stderr }));
+  },
+  link: async (args, out) => {
+    const parsed = parseLinkArgs(args);
+    return withLab(() => connectLab(parsed.file), (lab) => linkCommand(lab, parsed, out));
+  },
+  counters: async (args, out) => {
+    const parsed = parseCountersArgs(args);
+    return withLab(() => connectLab(parsed.file), (lab) => countersCommand(lab, parsed, out));
+  },
 };
-
-class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
@@ -93,7 +148,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`wirebench ${name}: ${(err as Error).message}\n`);
     const hint = (err as { hint?: unknown }).hint;
     if (typeof hint === 'string' && hint) process.stderr.write(`  what to do: ${hint}\n`);
-    return 1;
+    return exitCodeOf(err);
   }
 }
 

@@ -23,6 +23,7 @@ import { EventBus, type EventListener } from './event-bus.js';
 import { readLabFile, writeLabFile } from './lab/lab-file.js';
 import { LabRuntime, type LabRuntimeOptions } from './lab/lab-runtime.js';
 import { findNicsByMac } from './lab/nic-lookup.js';
+import { LabControl } from './server/control-socket.js';
 import { RecoveryStore } from './lab/recovery-store.js';
 import { exportLab } from './export/export-lab.js';
 import { openInWireshark, wiresharkStatus } from './capture/wireshark-launcher.js';
@@ -37,6 +38,8 @@ export interface EngineOptions {
   recoveryDir?: string;
   /** Where the demo lab lives (bundles move files around). */
   demoLabPath?: string;
+  /** Serve `<labDir>/control.sock` while the open lab runs in this engine (default true; see server/control-socket.ts). */
+  controlSocket?: boolean;
 }
 
 export class Engine {
@@ -46,8 +49,12 @@ export class Engine {
   private runtime: LabRuntime | null = null;
   private readonly recovery: RecoveryStore;
 
+  /** The lab's control socket: other programs' commands reach the lab through this engine while it holds it. */
+  private readonly control: LabControl | null;
+
   constructor(private readonly options: EngineOptions = {}) {
     this.recovery = new RecoveryStore(options.recoveryDir);
+    this.control = options.controlSocket === false ? null : new LabControl(this);
   }
 
   onEvent(listener: EventListener): () => void {
@@ -68,12 +75,19 @@ export class Engine {
   /** Typed in-process call (CLI, tests); throws on error. */
   async invoke<C extends Channel>(channel: C, params: CommandParams<C>): Promise<CommandResult<C>> {
     const handler = this.handlers[channel] as (p: CommandParams<C>) => Promise<CommandResult<C>>;
-    const result = await handler(params);
+    let result: CommandResult<C>;
+    try {
+      result = await handler(params);
+    } finally {
+      // Any command may bring the lab up or down here (or adopt it): the control socket follows.
+      await this.control?.update(this.runtime?.isUp() ? this.runtime.namespace : null);
+    }
     // The engine checks its own answers too: a handler returning the wrong shape is a bug caught here.
     return commands[channel].result.parse(result) as CommandResult<C>;
   }
 
   async close(): Promise<void> {
+    await this.control?.close();
     await this.runtime?.detach();
     this.runtime = null;
   }

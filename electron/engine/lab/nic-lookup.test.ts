@@ -1,8 +1,12 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { WirebenchError } from '../../../shared/api.js';
 import { nicMac } from '../../../shared/guest-cmdline.js';
 import { guestNicName } from '../../../shared/host-names.js';
-import { LAB_FORMAT, validateLab, type LabDocument } from '../../../shared/lab.js';
+import { LAB_FORMAT, serializeLab, validateLab, type LabDocument } from '../../../shared/lab.js';
+import { Engine } from '../engine.js';
 import { findNicsByMac, guestNameIndex, resolveNic, selectorFromName } from './nic-lookup.js';
 
 function lab(): LabDocument {
@@ -134,5 +138,30 @@ describe('selectorFromName (command-line NIC arguments)', () => {
     expect(selectorFromName(doc, 'a', 'eth1')).toEqual({ vm: 'a', bridge: 'eth1' });
     expect(selectorFromName(doc, 'r', 'enp0s2')).toEqual({ vm: 'r', guestName: 'enp0s2' });
     expect(selectorFromName(doc, 'r', 'nope')).toEqual({ vm: 'r', bridge: 'nope' });
+  });
+});
+
+describe('the engine\'s NIC commands take selectors', () => {
+  it('nic.info by bridge or any guest-name alias, nic.findByMac with every match, not-found listing names', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'wb-nic-')), 'lookup.lab.json');
+    // A lab id no namespace has: the engine adopts nothing and needs no helper.
+    writeFileSync(path, serializeLab({ ...lab(), id: 'fedcba9876543210' }));
+    const engine = new Engine({ controlSocket: false });
+    try {
+      await engine.invoke('lab.open', { path });
+      const byBridge = await engine.invoke('nic.info', { vm: 'r', bridge: 'wan' });
+      expect(byBridge).toMatchObject({ vm: 'r', bridge: 'wan', guestName: 'eth2', link: 'up' });
+      for (const guestName of ['eth2', 'enp0s2', 'ens2']) expect(await engine.invoke('nic.info', { vm: 'r', guestName })).toEqual(byBridge);
+      expect((await engine.invoke('nic.findByMac', { mac: '52:54:00:AA:BB:CC' })).nics.map((n) => `${n.vm}/${n.bridge}/${n.guestName}`)).toEqual(['r/lan/eth1', 'a/lan/eth1']);
+      expect((await engine.invoke('nic.findByMac', { mac: '02:00:00:00:00:01' })).nics).toEqual([]);
+      // Selectors go through every NIC command, link changes included (a stopped lab: document only).
+      expect(await engine.invoke('nic.disconnect', { vm: 'a', guestName: 'ens0' })).toMatchObject({ vm: 'a', bridge: 'eth1', link: 'down' });
+      expect((await engine.invoke('nic.counters', { vm: 'a', guestName: 'eth1' })).rx_bytes).toBe(0);
+      const reply = await engine.dispatch('nic.info', { vm: 'r', guestName: 'eth9' });
+      expect(reply).toEqual({ ok: false, error: { code: 'not-found', message: 'nic.info: VM "r" has no eth9 (its NICs: eth0 (dmz), eth1 (lan), eth2 (wan))', hint: expect.any(String) } });
+      expect(await engine.dispatch('nic.findByMac', { mac: 'nope' })).toMatchObject({ ok: false, error: { code: 'bad-request' } });
+    } finally {
+      await engine.close();
+    }
   });
 });
