@@ -3,16 +3,17 @@
  * build a two-VM lab from the palette, rename with undo/redo, pull a cable on the stopped lab,
  * save, and check that a wrong token gets nowhere. Screenshots land in test-results/e2e/.
  */
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseLab } from '../shared/lab.js';
 import { launchChromium } from './support/chromium.js';
 import { buildTwoVmLab, centreOf, dragMouse, emptyLabFile, nameAndAddress, SCREENSHOTS, startApp, type AppUnderTest } from './support/app-under-test.js';
+import { missingChromium, skipWhenMissing } from './support/prerequisites.js';
 
-const CHROMIUM = existsSync('/usr/bin/chromium') || !!process.env.WIREBENCH_CHROMIUM;
+const skip = skipWhenMissing('e2e/designer-ui.spec.ts', missingChromium());
 
-describe.skipIf(!CHROMIUM)('designer UI in browser mode', () => {
+describe.skipIf(skip)('designer UI in browser mode', () => {
   let app: AppUnderTest;
   const lab = emptyLabFile('e2e-ui');
 

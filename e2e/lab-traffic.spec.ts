@@ -5,32 +5,14 @@
  * (`make setup`); the guest shell is reached through the engine's `vm.run`.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { namespaceName } from '../shared/host-names.js';
-import { findTinyGuest } from '../electron/engine/qemu/tiny-guest.js';
 import { buildTwoVmLab, emptyLabFile, nameAndAddress, startApp, type AppUnderTest } from './support/app-under-test.js';
+import { missingChromium, missingLabHost, skipWhenMissing } from './support/prerequisites.js';
 
-function missingPrerequisite(): string | null {
-  if (!existsSync(process.env.WIREBENCH_CHROMIUM ?? '/usr/bin/chromium')) return 'Debian chromium is not installed';
-  if (process.getuid?.() !== 0) return 'needs root (network namespaces)';
-  try {
-    execFileSync('qemu-system-x86_64', ['--version'], { stdio: 'ignore' });
-  } catch {
-    return 'qemu-system-x86_64 is not installed';
-  }
-  try {
-    findTinyGuest();
-  } catch (err) {
-    return (err as Error).message;
-  }
-  return null;
-}
+const skip = skipWhenMissing('e2e/lab-traffic.spec.ts', missingChromium(), missingLabHost());
 
-const missing = missingPrerequisite();
-if (missing) console.warn(`e2e/lab-traffic.spec.ts skipped: ${missing}`);
-
-describe.skipIf(missing !== null)('designer with running VMs', () => {
+describe.skipIf(skip)('designer with running VMs', () => {
   let app: AppUnderTest;
   const lab = emptyLabFile('e2e-traffic');
   let namespace = '';
@@ -39,7 +21,8 @@ describe.skipIf(missing !== null)('designer with running VMs', () => {
   const pingExit = async (count: number) => (await run('a', `ping -c ${count} -W 2 10.0.0.2 >/dev/null 2>&1`)).exitCode;
 
   beforeAll(async () => {
-    app = await startApp({ file: lab.file, engine: { runtime: { accel: 'tcg' } } });
+    // The default accelerator path (no WIREBENCH_ACCEL, no accel option), as a person starts it.
+    app = await startApp({ file: lab.file });
     namespace = namespaceName((await app.mode.engine.invoke('lab.current', {}))!.document);
   }, 180_000);
 

@@ -5,35 +5,21 @@
  * bad BPF). Needs root, QEMU and the tiny guest (`make setup`).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { namespaceName } from '../shared/host-names.js';
 import { serializeLab } from '../shared/lab.js';
-import { findTinyGuest } from '../electron/engine/qemu/tiny-guest.js';
 import { twoVmLab } from '../electron/engine/test-support/system-lab.js';
 import { writePcap } from '../renderer/packets/core/pcap-format.js';
 import { udpRecords } from '../renderer/packets/core/synthetic-udp.js';
 import { startApp, type AppUnderTest } from './support/app-under-test.js';
+import { missingChromium, missingLabHost, skipWhenMissing } from './support/prerequisites.js';
 
-function missingPrerequisite(): string | null {
-  if (!existsSync(process.env.WIREBENCH_CHROMIUM ?? '/usr/bin/chromium')) return 'Debian chromium is not installed';
-  if (process.getuid?.() !== 0) return 'needs root (network namespaces)';
-  try {
-    execFileSync('qemu-system-x86_64', ['--version'], { stdio: 'ignore' });
-    execFileSync('tshark', ['--version'], { stdio: 'ignore' });
-    findTinyGuest();
-  } catch (err) {
-    return (err as Error).message;
-  }
-  return null;
-}
+const skip = skipWhenMissing('e2e/packets.spec.ts', missingChromium(), missingLabHost());
 
-const missing = missingPrerequisite();
-if (missing) console.warn(`e2e/packets.spec.ts skipped: ${missing}`);
-
-describe.skipIf(missing !== null)('packet viewer with real guests', () => {
+describe.skipIf(skip)('packet viewer with real guests', () => {
   let app: AppUnderTest;
   // Spread out so the cables are clickable (the default position of everything is 0,0).
   const lab = twoVmLab({
@@ -49,7 +35,7 @@ describe.skipIf(missing !== null)('packet viewer with real guests', () => {
   beforeAll(async () => {
     const file = join(dir, 'packets.lab.json');
     writeFileSync(file, serializeLab(lab));
-    app = await startApp({ file, engine: { runtime: { accel: 'tcg' } } });
+    app = await startApp({ file });
     await app.mode.engine.invoke('lab.up', {});
   }, 180_000);
 

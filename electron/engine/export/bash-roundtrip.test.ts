@@ -20,6 +20,7 @@ import { vmQemuSpec } from '../qemu/vm-spec.js';
 import { SerialConsole } from '../qemu/serial-console.js';
 import { exportBash } from './bash-export.js';
 import { resolveAccel } from '../qemu/accel.js';
+import { skipWhenMissing } from '../../../e2e/support/prerequisites.js';
 
 const isRoot = process.getuid?.() === 0;
 const repo = new URL('../../../', import.meta.url).pathname;
@@ -117,7 +118,7 @@ function serialRun(socketPath: string, command: string, timeoutMs = 20_000): Pro
   });
 }
 
-describe.skipIf(!isRoot)('exported bash script, run for real (root)', () => {
+describe.skipIf(skipWhenMissing('bash-roundtrip.test.ts', isRoot ? null : 'needs root (network namespaces)'))('exported bash script, run for real (root)', () => {
   const lab = twoVmLab();
   const ns = namespaceName(lab);
   const labDir = `/run/wirebench/0/${ns}`;

@@ -25,7 +25,7 @@ import { HelperClient } from '../net/helper-client.js';
 import { accelChoice, resolveAccel, type AccelChoice } from '../qemu/accel.js';
 import { kvmPermissionHint, type AccelDecision } from '../../../shared/accel-rule.js';
 import { findTinyGuest } from '../qemu/tiny-guest.js';
-import { VmProcess, type AccelExpectation } from '../qemu/vm-process.js';
+import { VmProcess, type VmBootFacts } from '../qemu/vm-process.js';
 import { vmQemuSpec } from '../qemu/vm-spec.js';
 import { planDocumentChange } from './document-diff.js';
 import { resolveNic } from './nic-lookup.js';
@@ -138,7 +138,7 @@ export class LabRuntime {
       const paths = vmRuntimePaths(labDir, vm.name);
       const pid = readPidFile(paths.pidFile);
       if (pid === null) continue;
-      await this.vmProcess(vm.name).adopt(await this.vmSpec(vm), pid, await this.accelExpectation());
+      await this.vmProcess(vm.name).adopt(await this.vmSpec(vm), pid, await this.bootFacts(vm));
     }
     if ([...this.vms.values()].some((v) => v.state === 'running')) this.poller.start();
   }
@@ -201,7 +201,7 @@ export class LabRuntime {
     for (const call of vmNetworkPlan(this.document, name)) await this.callNetworkStep(call);
     const spec = await this.vmSpec(vmDoc);
     this.pendingRestarts.delete(name);
-    await vm.start(spec, vmDoc.image.kind === 'tiny', await this.accelExpectation());
+    await vm.start(spec, await this.bootFacts(vmDoc));
     this.poller.start();
     return vm.status();
   }
@@ -512,14 +512,15 @@ export class LabRuntime {
     return this.accelDecisionMemo;
   }
 
-  /** What to tell a person whose guest ends up under TCG, given what was asked of QEMU. */
-  private async accelExpectation(): Promise<AccelExpectation> {
+  /** The guest's kind, and what to tell a person whose guest ends up under TCG given what was asked of QEMU. */
+  private async bootFacts(vm: Vm): Promise<VmBootFacts> {
     const decision = await this.accelDecision();
-    if (decision.kvmDenied) return { hintIfTcg: kvmPermissionHint(this.qemuIsEngineUser) };
+    const tinyGuest = vm.image.kind === 'tiny';
+    if (decision.kvmDenied) return { tinyGuest, accelHintIfTcg: kvmPermissionHint(this.qemuIsEngineUser) };
     if (decision.accelerators.includes('kvm')) {
-      return { hintIfTcg: 'running under TCG (slow): /dev/kvm opens but KVM did not start (no hardware virtualisation, or nested virtualisation off); QEMU fell back to TCG' };
+      return { tinyGuest, accelHintIfTcg: 'running under TCG (slow): /dev/kvm opens but KVM did not start (no hardware virtualisation, or nested virtualisation off); QEMU fell back to TCG' };
     }
-    return { hintIfTcg: null };
+    return { tinyGuest, accelHintIfTcg: null };
   }
 
   private async helper(): Promise<HelperPort> {

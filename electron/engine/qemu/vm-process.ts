@@ -29,10 +29,16 @@ const STOP_TIMEOUT_MS = 15_000;
 /** How much console output may arrive between two checks of the serial log's size. */
 const LOG_CHECK_BYTES = 256 * 1024;
 
-/** What the VM's accelerator should be reported with: the hint for a guest under TCG, if any. */
-export interface AccelExpectation {
+/** What the runtime knows about a VM before it boots. */
+export interface VmBootFacts {
+  /**
+   * The built-in tiny guest prints a ready line and keeps a shell on its automation port
+   * (ttyS1). Disk images do neither: they are running once QEMU is, and `vm.run` uses their
+   * console.
+   */
+  tinyGuest: boolean;
   /** Shown when the guest runs under TCG (null: TCG was wanted, nothing to say). */
-  hintIfTcg: string | null;
+  accelHintIfTcg: string | null;
 }
 
 export class VmProcess {
@@ -100,9 +106,9 @@ export class VmProcess {
     return new WirebenchError('vm-not-running', `${action}: VM "${this.name}" is ${this.stateValue}, not running`, `start the VM (or the lab) first`);
   }
 
-  async start(spec: QemuSpec, waitForGuest: boolean, accel: AccelExpectation): Promise<void> {
+  async start(spec: QemuSpec, facts: VmBootFacts): Promise<void> {
     if (this.stateValue === 'running' || this.stateValue === 'starting') return;
-    this.accelHintIfTcg = accel.hintIfTcg;
+    this.accelHintIfTcg = facts.accelHintIfTcg;
     this.setState('starting', null);
     // Stale sockets from a crashed run would make QEMU refuse to bind.
     for (const path of [spec.qmpSocket, spec.serialSocket, spec.agentSocket, spec.pidFile]) rmSync(path, { force: true });
@@ -111,8 +117,10 @@ export class VmProcess {
     try {
       this.pidValue = await this.host.startQemu(spec);
       const serial = await this.connect(spec, 30_000);
-      if (waitForGuest) await serial.waitReady(READY_TIMEOUT_MS);
-      await this.connectAgent(spec, 10_000);
+      if (facts.tinyGuest) {
+        await serial.waitReady(READY_TIMEOUT_MS);
+        await this.connectAgent(spec, 10_000);
+      }
       this.setState('running', null);
     } catch (err) {
       const tail = lastLines(spec.serialLog, 15);
@@ -127,15 +135,15 @@ export class VmProcess {
    * Takes over a QEMU that is already running (started by an earlier engine): reconnects QMP
    * and the serial console. If they do not answer, the VM is reported crashed, not hidden.
    */
-  async adopt(spec: QemuSpec, pid: number, accel: AccelExpectation): Promise<void> {
+  async adopt(spec: QemuSpec, pid: number, facts: VmBootFacts): Promise<void> {
     if (this.stateValue === 'running') return;
     this.pidValue = pid;
-    this.accelHintIfTcg = accel.hintIfTcg;
+    this.accelHintIfTcg = facts.accelHintIfTcg;
     try {
       // A running QEMU has its sockets already: no need to wait long for them.
       await this.connect(spec, 5_000);
       // A QEMU started before the automation channel existed has no agent socket: vm.run then uses the console.
-      if (existsSync(spec.agentSocket)) {
+      if (facts.tinyGuest && existsSync(spec.agentSocket)) {
         await this.connectAgent(spec, 5_000).catch(() => {
           // Not answering (its shell was ended by hand, say): vm.run falls back to the console.
           void this.agentConsole?.close();
