@@ -20,6 +20,8 @@ import {
 } from '../../shared/api.js';
 import { LAB_FORMAT, validateLab, type LabDocument, type LabProblem } from '../../shared/lab.js';
 import { EventBus, type EventListener } from './event-bus.js';
+import type { EngineClient } from './engine-client.js';
+import { ConsoleHub } from './console/console-hub.js';
 import { readLabFile, writeLabFile } from './lab/lab-file.js';
 import { LabRuntime, type LabRuntimeOptions } from './lab/lab-runtime.js';
 import { findNicsByMac } from './lab/nic-lookup.js';
@@ -30,7 +32,10 @@ import { openInWireshark, wiresharkStatus } from './capture/wireshark-launcher.j
 
 export const DEMO_LAB_PATH = fileURLToPath(new URL('../../assets/labs/demo.lab.json', import.meta.url));
 
-type Handlers = { [C in Channel]: (params: CommandParams<C>) => Promise<CommandResult<C>> };
+type Handlers = { [C in Channel]: (params: CommandParams<C>, client: EngineClient) => Promise<CommandResult<C>> };
+
+/** The caller of an in-process `invoke` that passes no client: it receives no targeted events. */
+const NO_CLIENT: EngineClient = { send: () => {} };
 
 export interface EngineOptions {
   runtime?: Omit<LabRuntimeOptions, 'events'>;
@@ -48,6 +53,7 @@ export class Engine {
   private document: LabDocument | null = null;
   private runtime: LabRuntime | null = null;
   private readonly recovery: RecoveryStore;
+  private readonly consoles = new ConsoleHub();
 
   /** The lab's control socket: other programs' commands reach the lab through this engine while it holds it. */
   private readonly control: LabControl | null;
@@ -61,11 +67,11 @@ export class Engine {
     return this.events.on(listener);
   }
 
-  /** Parses and runs one command; never throws. */
-  async dispatch(channel: unknown, params: unknown): Promise<Reply> {
+  /** Parses and runs one command for `client` (who gets its targeted events); never throws. */
+  async dispatch(channel: unknown, params: unknown, client: EngineClient = NO_CLIENT): Promise<Reply> {
     try {
       if (!isChannel(channel)) throw new WirebenchError('unknown-command', `unknown command ${JSON.stringify(channel)}; see shared/api.ts for the list`);
-      const result = await this.invoke(channel, parseParams(channel, params));
+      const result = await this.invoke(channel, parseParams(channel, params), client);
       return { ok: true, result };
     } catch (err) {
       return { ok: false, error: errorToData(err) };
@@ -73,17 +79,22 @@ export class Engine {
   }
 
   /** Typed in-process call (CLI, tests); throws on error. */
-  async invoke<C extends Channel>(channel: C, params: CommandParams<C>): Promise<CommandResult<C>> {
-    const handler = this.handlers[channel] as (p: CommandParams<C>) => Promise<CommandResult<C>>;
+  async invoke<C extends Channel>(channel: C, params: CommandParams<C>, client: EngineClient = NO_CLIENT): Promise<CommandResult<C>> {
+    const handler = this.handlers[channel] as (p: CommandParams<C>, c: EngineClient) => Promise<CommandResult<C>>;
     let result: CommandResult<C>;
     try {
-      result = await handler(params);
+      result = await handler(params, client);
     } finally {
       // Any command may bring the lab up or down here (or adopt it): the control socket follows.
       await this.control?.update(this.runtime?.isUp() ? this.runtime.namespace : null);
     }
     // The engine checks its own answers too: a handler returning the wrong shape is a bug caught here.
     return commands[channel].result.parse(result) as CommandResult<C>;
+  }
+
+  /** The client went away (window closed, socket dropped): end everything it subscribed to. */
+  disconnectClient(client: EngineClient): void {
+    this.consoles.drop(client);
   }
 
   async close(): Promise<void> {
@@ -100,7 +111,12 @@ export class Engine {
   /** The runtime of the open lab; on first use it adopts whatever of the lab is already running. */
   private async getRuntime(): Promise<LabRuntime> {
     const lab = this.requireLab();
-    this.runtime ??= new LabRuntime(lab, { ...this.options.runtime, events: this.events, ...(this.path ? { labFileDir: dirname(this.path) } : {}) });
+    this.runtime ??= new LabRuntime(lab, {
+      ...this.options.runtime,
+      events: this.events,
+      onConsoleData: (vm, data) => this.consoles.publish(vm, data),
+      ...(this.path ? { labFileDir: dirname(this.path) } : {}),
+    });
     await this.runtime.adoptRunning();
     return this.runtime;
   }
@@ -200,11 +216,27 @@ export class Engine {
     'capture.stop': async ({ captureId }) => (await this.getRuntime()).stopCapture(captureId),
     'wireshark.status': async () => wiresharkStatus(),
     'wireshark.open': async ({ path }) => openInWireshark(path),
+    'console.open': async ({ vm }, client) => {
+      const runtime = await this.getRuntime();
+      runtime.requireLiveConsole(vm);
+      // Subscribed before the history is read: a byte written meanwhile may show twice, never not at all.
+      this.consoles.subscribe(vm, client);
+      try {
+        return await runtime.openConsole(vm);
+      } catch (err) {
+        this.consoles.unsubscribe(vm, client);
+        throw err;
+      }
+    },
+    'console.close': async ({ vm }, client) => {
+      this.consoles.unsubscribe(vm, client);
+      return {};
+    },
     'console.write': async ({ vm, data }) => {
       await (await this.getRuntime()).consoleWrite(vm, data);
       return {};
     },
-    'console.history': async ({ vm }) => ({ data: (await this.getRuntime()).consoleHistory(vm) }),
+    'console.history': async ({ vm }) => ({ data: await (await this.getRuntime()).consoleHistory(vm) }),
     'export.script': async ({ format }) => ({ files: exportLab(this.requireLab(), format) }),
   };
 
