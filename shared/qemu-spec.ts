@@ -49,9 +49,9 @@ export const qemuSpecSchema = z.strictObject({
   serialSocket: safePath,
   serialLog: safePath,
   /**
-   * The automation channel: a second serial port (the guest's ttyS1) on its own socket, where
-   * the tiny guest keeps a shell without echo for `vm.run`, so automation and a person typing
-   * in the console (ttyS0) never see each other's bytes.
+   * The automation channel, so automation and a person typing in the console (ttyS0) never see
+   * each other's bytes: for the tiny guest a second serial port (ttyS1) where it keeps a shell
+   * without echo; for a disk image the QEMU guest agent's virtio-serial port.
    */
   agentSocket: safePath,
   pidFile: safePath,
@@ -65,6 +65,8 @@ export type QemuSpec = z.infer<typeof qemuSpecSchema>;
  * hot-plug without pre-created root ports (see notes/platform-facts.md).
  */
 export const FIRST_NIC_SLOT = 3;
+/** PCI slot of a disk image's guest-agent bus (31, the last; NICs take 3 up to 3 + 27). */
+export const AGENT_BUS_SLOT = 0x1f;
 
 /**
  * virtio-net offloads, all off, so every frame on a lab cable is one a real wire could carry.
@@ -118,11 +120,15 @@ export function qemuArgs(spec: QemuSpec): string[] {
     '-chardev', `socket,id=serial0,path=${spec.serialSocket},server=on,wait=off,logfile=${spec.serialLog},logappend=on`,
     '-serial', 'chardev:serial0',
     '-chardev', `socket,id=agent0,path=${spec.agentSocket},server=on,wait=off`,
-    '-serial', 'chardev:agent0',
   ];
   if (spec.boot.kind === 'kernel') {
+    args.push('-serial', 'chardev:agent0');
     args.push('-kernel', spec.boot.kernel, '-initrd', spec.boot.initrd, '-append', spec.boot.append);
   } else {
+    // The port name cloud images' qemu-guest-agent looks for; the bus sits in the last PCI slot,
+    // clear of the NICs' fixed slots from FIRST_NIC_SLOT up.
+    args.push('-device', `virtio-serial-pci,id=agent-bus,addr=0x${AGENT_BUS_SLOT.toString(16)}`);
+    args.push('-device', 'virtserialport,bus=agent-bus.0,chardev=agent0,name=org.qemu.guest_agent.0');
     args.push('-drive', `file=${spec.boot.disk},format=qcow2,if=virtio,id=disk0`);
   }
   spec.nics.forEach((nic, i) => {

@@ -14,6 +14,7 @@ import type { QemuSpec } from '../../../shared/qemu-spec.js';
 import { isProcessRunning } from '../../../shared/process-state.js';
 import { QmpClient } from './qmp-client.js';
 import { SerialConsole, type RunOptions, type RunResult } from './serial-console.js';
+import { GuestAgent } from './guest-agent.js';
 import { boundLog, readLogTail } from '../console/serial-log.js';
 
 export interface VmHost {
@@ -47,8 +48,11 @@ export class VmProcess {
   private pidValue: number | null = null;
   private qmpClient: QmpClient | null = null;
   private serialConsole: SerialConsole | null = null;
-  /** The automation channel (ttyS1); null for guests without one (a disk image, an older tiny guest). */
+  /** The tiny guest's automation channel (ttyS1); null for disk images and older tiny guests. */
   private agentConsole: SerialConsole | null = null;
+  /** A disk image's QEMU guest agent port, and whether an agent answers there (asked once). */
+  private guestAgent: GuestAgent | null = null;
+  private guestAgentAnswers: Promise<boolean> | null = null;
   private logPath: string | null = null;
   private loggedSinceCheck = 0;
   private logCheck: Promise<unknown> | null = null;
@@ -92,9 +96,12 @@ export class VmProcess {
    * Runs a command in the guest over the automation channel, so a person typing in the
    * console neither disturbs it nor sees it. Guests without one fall back to the console.
    */
-  run(command: string, options: RunOptions): Promise<RunResult> {
+  async run(command: string, options: RunOptions): Promise<RunResult> {
     if (this.stateValue !== 'running') throw this.notRunning('vm.run');
-    return (this.agentConsole ?? this.console('vm.run')).run(command, options);
+    if (this.agentConsole) return this.agentConsole.run(command, options);
+    const agent = this.guestAgent;
+    if (agent && (await (this.guestAgentAnswers ??= agent.answers()))) return agent.run(command, options);
+    return this.console('vm.run').run(command, options);
   }
 
   /** The console's history from the serial log on disk ('' before the first boot). */
@@ -120,6 +127,8 @@ export class VmProcess {
       if (facts.tinyGuest) {
         await serial.waitReady(READY_TIMEOUT_MS);
         await this.connectAgent(spec, 10_000);
+      } else {
+        await this.connectGuestAgent(spec);
       }
       this.setState('running', null);
     } catch (err) {
@@ -143,7 +152,8 @@ export class VmProcess {
       // A running QEMU has its sockets already: no need to wait long for them.
       await this.connect(spec, 5_000);
       // A QEMU started before the automation channel existed has no agent socket: vm.run then uses the console.
-      if (facts.tinyGuest && existsSync(spec.agentSocket)) {
+      if (!facts.tinyGuest) await this.connectGuestAgent(spec);
+      else if (existsSync(spec.agentSocket)) {
         await this.connectAgent(spec, 5_000).catch(() => {
           // Not answering (its shell was ended by hand, say): vm.run falls back to the console.
           void this.agentConsole?.close();
@@ -175,6 +185,12 @@ export class VmProcess {
     this.watchPid(spec);
     this.accelValue = await queryAccel(qmp);
     return serial;
+  }
+
+  /** A disk image may or may not carry qemu-guest-agent: whether it answers is asked at the first vm.run. */
+  private async connectGuestAgent(spec: QemuSpec): Promise<void> {
+    this.guestAgent = await GuestAgent.connect(spec.agentSocket, this.name, 5_000).catch(() => null);
+    this.guestAgentAnswers = null;
   }
 
   private async connectAgent(spec: QemuSpec, connectTimeoutMs: number): Promise<void> {
@@ -265,6 +281,9 @@ export class VmProcess {
     void this.qmpClient?.close();
     void this.serialConsole?.close();
     void this.agentConsole?.close();
+    this.guestAgent?.close();
+    this.guestAgent = null;
+    this.guestAgentAnswers = null;
     this.qmpClient = null;
     this.serialConsole = null;
     this.agentConsole = null;
