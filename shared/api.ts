@@ -143,7 +143,8 @@ export const commands = {
   'lab.down': { params: none, result: labStatusSchema },
   'lab.status': { params: none, result: labStatusSchema },
   'vm.start': { params: z.strictObject({ vm: z.string() }), result: vmStatusSchema },
-  'vm.stop': { params: z.strictObject({ vm: z.string() }), result: vmStatusSchema },
+  /** ACPI power button, then quit after a bounded wait; `force` quits at once (also while a stop waits). */
+  'vm.stop': { params: z.strictObject({ vm: z.string(), force: z.boolean().optional() }), result: vmStatusSchema },
   /** Runs a shell command in the guest over its serial console (tests, scripted checks). */
   'vm.run': { params: z.strictObject({ vm: z.string(), command: z.string().min(1).max(4096), timeoutMs: z.number().int().min(100).max(600_000).optional() }), result: z.strictObject({ exitCode: z.number(), output: z.string() }) },
   'vm.snapshot': { params: z.strictObject({ vm: z.string(), tag: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/) }), result: ok },
@@ -281,7 +282,7 @@ export interface LabApi {
   };
   vm: {
     start(vm: string): Promise<VmStatus>;
-    stop(vm: string): Promise<VmStatus>;
+    stop(vm: string, options?: { force?: boolean }): Promise<VmStatus>;
     snapshot(vm: string, tag: string): Promise<void>;
     run(vm: string, command: string, timeoutMs?: number): Promise<{ exitCode: number; output: string }>;
   };
@@ -346,7 +347,7 @@ export function createLabApi(invoke: Invoke, onEvent: LabApi['onEvent']): LabApi
     },
     vm: {
       start: (vm) => invoke('vm.start', { vm }),
-      stop: (vm) => invoke('vm.stop', { vm }),
+      stop: (vm, options) => invoke('vm.stop', options?.force ? { vm, force: true } : { vm }),
       snapshot: (vm, tag) => done(invoke('vm.snapshot', { vm, tag })),
       run: (vm, command, timeoutMs) => invoke('vm.run', timeoutMs === undefined ? { vm, command } : { vm, command, timeoutMs }),
     },

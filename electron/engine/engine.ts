@@ -188,7 +188,7 @@ export class Engine {
     'lab.down': async () => (await this.getRuntime()).down(),
     'lab.status': async () => (await this.getRuntime()).status(),
     'vm.start': async ({ vm }) => (await this.getRuntime()).startVm(vm),
-    'vm.stop': async ({ vm }) => (await this.getRuntime()).stopVm(vm),
+    'vm.stop': async ({ vm, force }) => (await this.getRuntime()).stopVm(vm, { force: force ?? false }),
     'vm.run': async ({ vm, command, timeoutMs }) => (await this.getRuntime()).runInVm(vm, command, timeoutMs),
     'vm.snapshot': async ({ vm, tag }) => {
       await (await this.getRuntime()).snapshotVm(vm, tag);

@@ -43,6 +43,8 @@ export interface LabRuntimeOptions {
   helper?: () => Promise<HelperPort>;
   accel?: AccelChoice;
   countersIntervalMs?: number;
+  /** How long a guest may take to power off after the ACPI power button before it is quit (default 30 s). */
+  powerdownTimeoutMs?: number;
   /** Where console bytes go (the engine's ConsoleHub, which knows who opened which console). */
   onConsoleData?: (vm: string, data: string) => void;
   /** Folder that relative qcow2 paths are resolved against (the lab file's folder). */
@@ -163,7 +165,8 @@ export class LabRuntime {
   async down(): Promise<LabStatus> {
     this.poller.stop();
     for (const id of this.captures.ids()) await this.stopCapture(id).catch(() => undefined);
-    await Promise.all([...this.vms.values()].map((vm) => vm.stop().catch(() => undefined)));
+    // In parallel: each guest gets the power button and its own bounded wait.
+    await Promise.all([...this.vms.values()].map((vm) => vm.stop(this.stopOptions(false)).catch(() => undefined)));
     if (this.networkUp || (await this.namespaceExists())) {
       const helper = await this.helper();
       await helper.call({ op: 'ns.delete', ns: this.namespace });
@@ -222,11 +225,11 @@ export class LabRuntime {
     return spec;
   }
 
-  async stopVm(name: string): Promise<VmStatus> {
+  async stopVm(name: string, options: { force?: boolean } = {}): Promise<VmStatus> {
     this.requireVm(name, 'vm.stop');
     const vm = this.vms.get(name);
     if (!vm) return stoppedStatus(name);
-    await vm.stop();
+    await vm.stop(this.stopOptions(options.force ?? false));
     if (this.networkUp) {
       const helper = await this.helper();
       for (const call of vmNetworkTeardown(this.document, name)) await helper.call(call).catch(() => undefined);
@@ -394,7 +397,7 @@ export class LabRuntime {
     if (!this.networkUp) return this.restartNeeded();
     const helper = await this.helper();
     for (const vm of change.vmsRemoved) {
-      await this.vms.get(vm)?.stop();
+      await this.vms.get(vm)?.stop(this.stopOptions(false));
       this.vms.delete(vm);
       for (const call of vmNetworkTeardown(previous, vm)) await helper.call(call).catch(() => undefined);
     }
@@ -405,6 +408,10 @@ export class LabRuntime {
     for (const nic of change.impairmentsChanged) await this.applyImpairments(nic);
     for (const bridge of change.bridgesRemoved) await helper.call({ op: 'bridge.delete', ns: this.namespace, bridge: hostBridgeName(bridge) }).catch(() => undefined);
     return this.restartNeeded();
+  }
+
+  private stopOptions(force: boolean): { force: boolean; powerdownTimeoutMs?: number } {
+    return { force, ...(this.options.powerdownTimeoutMs !== undefined ? { powerdownTimeoutMs: this.options.powerdownTimeoutMs } : {}) };
   }
 
   /** Edits of running VMs that only a restart applies; each VM's list clears when it (re)starts. */

@@ -31,7 +31,8 @@ describe('VM snapshots', () => {
       nics: [{ vm: 'a', bridge: 'lan' }, { vm: 'd', bridge: 'lan' }],
     });
     // The lab file sits next to the disk, so the relative path resolves there.
-    const opened = await openEngine(lab, dir);
+    // A blank disk ignores the power button: keep the wait short so `down` does not sit out 30 s.
+    const opened = await openEngine(lab, dir, { runtime: { powerdownTimeoutMs: 2_000 } });
     engine = opened.engine;
 
     await expect(engine.invoke('vm.snapshot', { vm: 'a', tag: 'x' })).rejects.toThrow('boots the built-in tiny guest, which has no disk to snapshot');

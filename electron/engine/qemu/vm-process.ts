@@ -27,6 +27,8 @@ export interface VmHost {
 /** How long a tiny guest may take to print its ready line under TCG on a loaded 2-core machine. */
 const READY_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 15_000;
+/** How long a guest may take to power off after the ACPI power button (a disk guest flushes first). */
+export const DEFAULT_POWERDOWN_TIMEOUT_MS = 30_000;
 /** How much console output may arrive between two checks of the serial log's size. */
 const LOG_CHECK_BYTES = 256 * 1024;
 
@@ -200,25 +202,64 @@ export class VmProcess {
     await agent.waitForShell(AGENT_READY_TIMEOUT_MS);
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops the VM as a person would stop a machine: the ACPI power button first, so a guest
+   * with a disk flushes it and powers off by itself (QEMU then exits), and `quit` only when
+   * the guest has not done so within `powerdownTimeoutMs` (a guest that ignores the button,
+   * or has no OS). `force` quits at once, also while an earlier stop is still waiting.
+   */
+  async stop(options: { force?: boolean; powerdownTimeoutMs?: number } = {}): Promise<void> {
     if (this.stateValue === 'stopped') return;
     if (this.stateValue === 'crashed') {
       this.disconnect();
       this.setState('stopped', null);
       return;
     }
-    this.setState('stopping', null);
+    if (this.stopping) {
+      if (options.force) this.forceStop?.();
+      return this.stopping;
+    }
+    this.stopping = this.stopNow(options.force ?? false, options.powerdownTimeoutMs ?? DEFAULT_POWERDOWN_TIMEOUT_MS).finally(() => {
+      this.stopping = null;
+      this.forceStop = null;
+    });
+    return this.stopping;
+  }
+
+  private stopping: Promise<void> | null = null;
+  private forceStop: (() => void) | null = null;
+
+  private async stopNow(force: boolean, powerdownTimeoutMs: number): Promise<void> {
     const qmp = this.qmpClient;
+    let outcome = 'quit';
+    if (!force && qmp) {
+      this.setState('stopping', `power button pressed; quitting in ${Math.round(powerdownTimeoutMs / 1000)} s unless the guest powers off`);
+      const forced = new Promise<'forced'>((resolve) => (this.forceStop = () => resolve('forced')));
+      const shutdown = qmp.waitForEvent('SHUTDOWN', () => true, powerdownTimeoutMs).then(
+        (event) => event.data,
+        () => null,
+      );
+      try {
+        await qmp.systemPowerdown();
+        const first = await Promise.race([shutdown, forced]);
+        if (first === 'forced') outcome = 'force-stopped while powering off';
+        else if (first?.guest) {
+          outcome = `the guest powered off (${first.reason})`;
+          await Promise.race([this.waitForExit(STOP_TIMEOUT_MS), forced]);
+        } else outcome = `the guest did not power off within ${Math.round(powerdownTimeoutMs / 1000)} s; quit`;
+      } catch {
+        // QMP gone already (QEMU exited): nothing left to ask; quit/kill below settle it.
+      }
+    } else this.setState('stopping', force ? 'force stop' : null);
     try {
-      // The tiny guest has no disk to flush, so quitting is safe and fast; disks get a powerdown first.
-      if (qmp) await qmp.quit();
+      if (isProcessRunning(this.pidValue ?? -1)) await qmp?.quit();
     } catch {
       // Already gone or not answering: the kill below settles it.
     }
     await this.waitForExit(STOP_TIMEOUT_MS);
     await this.kill();
     this.disconnect();
-    this.setState('stopped', null);
+    this.setState('stopped', outcome);
   }
 
   /** Drop our connections but leave QEMU running (the app closes; the lab stays up). */

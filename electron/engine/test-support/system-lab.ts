@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LabEvent } from '../../../shared/api.js';
 import { LAB_FORMAT, serializeLab, validateLab, type LabDocument, type LabDocumentInput } from '../../../shared/lab.js';
-import { Engine } from '../engine.js';
+import { Engine, type EngineOptions } from '../engine.js';
 import { isProcessRunning } from '../../../shared/process-state.js';
 
 export function twoVmLab(extra: Partial<LabDocumentInput> = {}): LabDocument {
@@ -30,10 +30,10 @@ export function twoVmLab(extra: Partial<LabDocumentInput> = {}): LabDocument {
 }
 
 /** Writes the lab to a temp file and opens it in a fresh engine, on the default accelerator path (auto) a person takes. */
-export async function openEngine(lab: LabDocument, dir = mkdtempSync(join(tmpdir(), 'wb-sys-'))): Promise<{ engine: Engine; events: LabEvent[]; path: string }> {
+export async function openEngine(lab: LabDocument, dir = mkdtempSync(join(tmpdir(), 'wb-sys-')), options: EngineOptions = {}): Promise<{ engine: Engine; events: LabEvent[]; path: string }> {
   const path = join(dir, 'lab.lab.json');
   writeFileSync(path, serializeLab(lab));
-  const engine = new Engine();
+  const engine = new Engine(options);
   const events: LabEvent[] = [];
   engine.onEvent((e) => events.push(e));
   await engine.invoke('lab.open', { path });
