@@ -1,7 +1,9 @@
 /**
  * Live captures: the helper runs tcpdump inside the lab namespace and hands us a FIFO carrying
  * pcap; we read it, forward the bytes as `capture.chunk` events and, when asked, also write
- * them to a file so a saved capture is complete whatever the viewer keeps in memory.
+ * them to a file so a saved capture is complete whatever the viewer keeps in memory. The file
+ * only ever receives whole packets (PcapFramer): if the engine dies mid-capture, it is still a
+ * valid pcap up to the last whole packet.
  *
  * A live capture pins its bridge: `vm.snapshot` refuses while any capture runs on one of the
  * VM's bridges (a snapshot would cut the capture in half).
@@ -11,6 +13,7 @@ import { Socket } from 'node:net';
 import type { CaptureInfo } from '../../../shared/api.js';
 import { WirebenchError } from '../../../shared/api.js';
 import type { EventBus } from '../event-bus.js';
+import { PcapFramer } from './pcap-framer.js';
 
 export interface CaptureTarget {
   /** The lab bridge this capture watches (a NIC capture watches its bridge's traffic too). */
@@ -46,10 +49,14 @@ export class CaptureManager {
     }
     const fifo = new Socket({ fd, readable: true, writable: false });
     const file = saveTo ? createWriteStream(saveTo, { flags: 'w', mode: 0o644 }) : null;
+    const framer = file ? new PcapFramer() : null;
+    // A full disk or a removed folder ends the saved copy, not the engine (an unhandled 'error' would).
+    file?.on('error', (err) => this.events.emit({ type: 'error', code: 'capture-write', message: `capture ${target.title}: cannot write ${saveTo}: ${err.message}` }));
     const finished = new Promise<void>((resolve) => {
       fifo.on('data', (chunk) => {
         const bytes = chunk as Buffer;
-        file?.write(bytes);
+        const whole = framer?.push(bytes);
+        if (whole?.length) file?.write(whole);
         this.events.emit({ type: 'capture.chunk', captureId, data: bytes.toString('base64') });
       });
       fifo.on('error', (err) => {

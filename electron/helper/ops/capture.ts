@@ -123,6 +123,8 @@ export interface CaptureManagerDeps {
 
 export class CaptureManager {
   private readonly captures = new Map<string, Capture>();
+  /** Every tcpdump alive, including one still starting (not in `captures` yet). */
+  private readonly children = new Set<ChildProcess>();
   /** Random start: several helpers for one user share the captures folder. */
   private next = 1 + Math.floor(Math.random() * 1_000_000);
 
@@ -161,6 +163,8 @@ export class CaptureManager {
     } finally {
       closeSync(fd);
     }
+    this.children.add(child);
+    child.on('exit', () => this.children.delete(child));
 
     let stderr = '';
     let markReady: () => void = () => undefined;
@@ -213,25 +217,40 @@ export class CaptureManager {
     return this.endMany(inNs, reason);
   }
 
-  async stopAll(reason: string): Promise<string[]> {
-    return this.endMany([...this.captures.values()], reason);
+  /**
+   * Ends every capture (the helper is leaving). `graceMs` bounds the wait for SIGINT: the
+   * helper must be gone within 2 s of losing its engine, whatever tcpdump is doing.
+   */
+  async stopAll(reason: string, graceMs = STOP_GRACE_MS): Promise<string[]> {
+    return this.endMany([...this.captures.values()], reason, graceMs);
   }
 
-  private async endMany(captures: Capture[], reason: string): Promise<string[]> {
+  /**
+   * Last resort, synchronous, right before the process exits: SIGKILL every tcpdump still
+   * running. tcpdump drops root for its own user, which clears any parent-death signal, so
+   * nothing else would end a tcpdump whose helper is gone and whose traffic is quiet.
+   */
+  killAll(): void {
+    for (const child of this.children) {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  }
+
+  private async endMany(captures: Capture[], reason: string, graceMs = STOP_GRACE_MS): Promise<string[]> {
     await Promise.all(
       captures.map(async (c) => {
         this.deps.log(`capture ${c.id} on ${c.dev} in ${c.ns}: stopping (${reason})`);
-        await this.end(c);
+        await this.end(c, graceMs);
       }),
     );
     return captures.map((c) => c.fifo);
   }
 
-  private async end(capture: Capture): Promise<CaptureCounts> {
+  private async end(capture: Capture, graceMs = STOP_GRACE_MS): Promise<CaptureCounts> {
     capture.child.kill('SIGINT');
-    const result = await withTimeout(capture.exited, STOP_GRACE_MS, null);
+    const result = await withTimeout(capture.exited, graceMs, null);
     if (result) return result;
-    this.deps.log(`capture ${capture.id}: tcpdump ignored SIGINT for ${STOP_GRACE_MS} ms (blocked on a full pipe?); killing it`);
+    this.deps.log(`capture ${capture.id}: tcpdump ignored SIGINT for ${graceMs} ms (blocked on a full pipe?); killing it`);
     capture.child.kill('SIGKILL');
     return capture.exited;
   }
