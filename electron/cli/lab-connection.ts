@@ -11,9 +11,21 @@
  *   `Engine` opens the file and adopts what runs (LabRuntime.adoptRunning); while the verb
  *   runs, that engine serves the control socket itself.
  *
+ * Who serves: only verbs that stay a while (`console`, `capture`: `serve: true`) serve the
+ * socket from their in-process engine, so others can join them. A short verb (`status`, `exec`,
+ * `link`, `counters`) does not: a long verb that joined it would be cut off when it exits.
+ *
+ * Two verbs started at the same moment on a lab nobody holds would both adopt it, and the
+ * second would find QEMU's sockets taken. So an in-process engine works under a lock file next
+ * to the socket (`control.lock`, created exclusively, holding our pid): a serving verb holds it
+ * until it adopted the lab and listens, a short verb until it is done; the other waits for the
+ * lock or the socket, whichever comes first. A lock whose process is gone is taken over.
+ *
  * Both give the same small interface, so verbs do not care which they got.
  */
+import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { dirname, join } from 'node:path';
 import {
   commands,
   errorFromData,
@@ -24,6 +36,7 @@ import {
   type LabEvent,
 } from '../../shared/api.js';
 import { namespaceName } from '../../shared/host-names.js';
+import { isProcessRunning } from '../../shared/process-state.js';
 import type { LabDocument } from '../../shared/lab.js';
 import { serverMessageSchema } from '../../shared/ws-protocol.js';
 import { Engine, type EngineOptions } from '../engine/engine.js';
@@ -52,34 +65,112 @@ export interface ConnectOptions {
   engine?: EngineOptions;
   /** Control socket to try (default: the lab's `<labDir>/control.sock`). */
   socketPath?: string;
+  /** When this process runs the lab itself: serve the control socket to other commands (long verbs). */
+  serve?: boolean;
+  /** Told once when the command waits for another one that has the lab. */
+  onWait?: (message: string) => void;
 }
+
+/** How long a verb waits for another Wirebench command that has the lab (an `exec` may take minutes). */
+const LOCK_WAIT_MS = 10 * 60_000;
 
 /** Opens the lab file and connects to whatever runs it (see the header). */
 export async function connectLab(file: string, options: ConnectOptions = {}): Promise<LabConnection> {
   const fromFile = await readLabFile(file);
   const namespace = namespaceName(fromFile);
   const socketPath = options.socketPath ?? controlSocketPath(namespace);
-  const socket = await tryConnect(socketPath);
-  if (socket) {
-    const remote = new RemoteLab(socket, namespace, socketPath, fromFile);
-    try {
-      const current = await remote.invoke('lab.current', {});
-      // The socket is named after the namespace, so the holder runs this lab; take its view.
-      if (current && namespaceName(current.document) === namespace) remote.document = current.document;
-      return remote;
-    } catch (err) {
-      await remote.close();
-      throw err;
+  const lockPath = join(dirname(socketPath), 'control.lock');
+  const started = Date.now();
+  let told = false;
+  for (;;) {
+    const socket = await tryConnect(socketPath);
+    if (socket) return remoteLab(socket, namespace, socketPath, fromFile);
+    // No runtime folder: the lab does not run, nobody can hold it, no lock needed.
+    if (!existsSync(dirname(socketPath))) return localLab(file, fromFile, namespace, socketPath, options, null);
+    if (takeLock(lockPath)) return localLab(file, fromFile, namespace, socketPath, options, lockPath);
+    const holder = readLockPid(lockPath) ?? '?';
+    if (Date.now() - started > LOCK_WAIT_MS) {
+      throw new WirebenchError('lab-busy', `another Wirebench command (pid ${holder}) has had lab "${fromFile.name}" for ${LOCK_WAIT_MS / 60_000} minutes`, `wait for it to finish, or remove ${lockPath} if that process is gone`);
     }
+    if (!told && Date.now() - started > 1_000) {
+      told = true;
+      options.onWait?.(`waiting for another wirebench command (pid ${holder}) to finish with lab "${fromFile.name}"`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  const engine = new Engine(options.engine);
+}
+
+async function remoteLab(socket: Socket, namespace: string, socketPath: string, fromFile: LabDocument): Promise<LabConnection> {
+  const remote = new RemoteLab(socket, namespace, socketPath, fromFile);
   try {
-    await engine.invoke('lab.open', { path: file });
+    const current = await remote.invoke('lab.current', {});
+    // The socket is named after the namespace, so the holder runs this lab; take its view.
+    if (current && namespaceName(current.document) === namespace) remote.document = current.document;
+    return remote;
   } catch (err) {
-    await engine.close();
+    await remote.close();
     throw err;
   }
-  return new LocalLab(engine, fromFile, namespace, socketPath);
+}
+
+/**
+ * This process's own engine. Serving, it adopts what runs and listens before the lock is
+ * released; not serving, it keeps the lock until the connection closes.
+ */
+async function localLab(file: string, fromFile: LabDocument, namespace: string, socketPath: string, options: ConnectOptions, lockPath: string | null): Promise<LabConnection> {
+  const serve = options.serve ?? false;
+  const engine = new Engine({ ...options.engine, ...(serve ? {} : { controlSocket: false }) });
+  const release = () => {
+    if (lockPath) rmSync(lockPath, { force: true });
+  };
+  try {
+    await engine.invoke('lab.open', { path: file });
+    if (serve && lockPath) await engine.invoke('lab.status', {});
+  } catch (err) {
+    await engine.close();
+    release();
+    throw err;
+  }
+  if (serve) release();
+  return new LocalLab(engine, fromFile, namespace, socketPath, serve ? () => undefined : release);
+}
+
+/** Creates the lock file exclusively; a lock whose process is gone is taken over. */
+function takeLock(path: string): boolean {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, 'wx', 0o600);
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      return true;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return false; // the folder went away (lab down): the caller looks again
+      if (code !== 'EEXIST') throw err;
+      const pid = readLockPid(path);
+      if (pid !== null ? isProcessRunning(pid) : lockIsFresh(path)) return false;
+      rmSync(path, { force: true });
+    }
+  }
+  return false;
+}
+
+/** A lock without a pid yet: just being written (young), or left half-written by a crash (old). */
+function lockIsFresh(path: string): boolean {
+  try {
+    return Date.now() - statSync(path).mtimeMs < 5_000;
+  } catch {
+    return false;
+  }
+}
+
+function readLockPid(path: string): number | null {
+  try {
+    const pid = Number(readFileSync(path, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
 }
 
 /** A connected socket, or null when nothing listens there (no file, or a stale one). */
@@ -213,6 +304,7 @@ class LocalLab implements LabConnection {
     private readonly fromFile: LabDocument,
     readonly namespace: string,
     readonly socketPath: string,
+    private readonly releaseLock: () => void,
   ) {
     const deliver = (event: LabEvent) => {
       for (const listener of this.listeners) listener(event);
@@ -243,6 +335,10 @@ class LocalLab implements LabConnection {
   async close(): Promise<void> {
     this.unsubscribe();
     this.engine.disconnectClient(this.client);
-    await this.engine.close();
+    try {
+      await this.engine.close();
+    } finally {
+      this.releaseLock();
+    }
   }
 }

@@ -69,6 +69,9 @@ function takeOptions(args: string[], names: string[]): { options: Record<string,
   return { options, rest };
 }
 
+/** The running lab, through whatever holds it; console and capture serve it to others while they run. */
+const openLab = (file: string, options: { serve?: boolean } = {}) => connectLab(file, { ...options, onWait: (message) => process.stderr.write(`wirebench: ${message}\n`) });
+
 const commands: Record<string, Command> = {
   export: async (args, out) => {
     const { options, rest } = takeOptions(args, ['--format', '--out']);
@@ -102,27 +105,27 @@ const commands: Record<string, Command> = {
   },
   status: async (args, out) => {
     const { file } = parseStatusArgs(args);
-    return withLab(() => connectLab(file), (lab) => statusCommand(lab, out));
+    return withLab(() => openLab(file), (lab) => statusCommand(lab, out));
   },
   console: async (args) => {
     const parsed = parseConsoleArgs(args);
-    return withLab(() => connectLab(parsed.file), (lab) => consoleCommand(lab, parsed, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }));
+    return withLab(() => openLab(parsed.file, { serve: true }), (lab) => consoleCommand(lab, parsed, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }));
   },
   exec: async (args) => {
     const parsed = parseExecArgs(args);
-    return withLab(() => connectLab(parsed.file), (lab) => execCommand(lab, parsed, (text) => process.stdout.write(text)));
+    return withLab(() => openLab(parsed.file), (lab) => execCommand(lab, parsed, (text) => process.stdout.write(text)));
   },
   capture: async (args) => {
     const parsed = parseCaptureArgs(args);
-    return withLab(() => connectLab(parsed.file), (lab) => captureCommand(lab, parsed, { stdout: process.stdout, stderr: process.stderr }));
+    return withLab(() => openLab(parsed.file, { serve: true }), (lab) => captureCommand(lab, parsed, { stdout: process.stdout, stderr: process.stderr }));
   },
   link: async (args, out) => {
     const parsed = parseLinkArgs(args);
-    return withLab(() => connectLab(parsed.file), (lab) => linkCommand(lab, parsed, out));
+    return withLab(() => openLab(parsed.file), (lab) => linkCommand(lab, parsed, out));
   },
   counters: async (args, out) => {
     const parsed = parseCountersArgs(args);
-    return withLab(() => connectLab(parsed.file), (lab) => countersCommand(lab, parsed, out));
+    return withLab(() => openLab(parsed.file), (lab) => countersCommand(lab, parsed, out));
   },
 };
 

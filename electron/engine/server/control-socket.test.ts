@@ -3,8 +3,8 @@
  * clean-up when a client goes away, stale and live socket files. The CLI's side
  * (electron/cli/lab-connection.ts) is exercised against the same fake.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -206,6 +206,32 @@ describe('control socket', () => {
     await control.close();
     expect(existsSync(join(dir, 'wb-00000001', 'control.sock'))).toBe(false);
     expect(errors).toEqual([]);
+  });
+});
+
+describe('connectLab without a control socket', () => {
+  it('waits while another command holds the lab lock, takes over a dead one, then runs its own engine', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wb-ctl-'));
+    const file = join(dir, 'ctl.lab.json');
+    // An id no namespace has: the in-process engine adopts nothing and needs no helper.
+    writeFileSync(file, serializeLab({ ...lab, id: 'feedc0de00000002' }));
+    const path = join(dir, 'control.sock');
+    const lock = join(dir, 'control.lock');
+    const sleeper = spawn('sleep', ['30']);
+    writeFileSync(lock, `${sleeper.pid}\n`);
+    const waits: string[] = [];
+    const connecting = connectLab(file, { socketPath: path, onWait: (m) => waits.push(m) });
+    await expect.poll(() => waits.length, { timeout: 5_000 }).toBe(1);
+    expect(waits[0]).toBe(`waiting for another wirebench command (pid ${sleeper.pid}) to finish with lab "ctl"`);
+    sleeper.kill('SIGKILL');
+    const conn = await connecting;
+    expect(conn.via).toBe('engine');
+    // A short verb keeps the lock while it runs, and serves no socket.
+    expect(readFileSync(lock, 'utf8').trim()).toBe(String(process.pid));
+    expect((await conn.invoke('lab.status', {})).running).toBe(false);
+    expect(existsSync(path)).toBe(false);
+    await conn.close();
+    expect(existsSync(lock)).toBe(false);
   });
 });
 
