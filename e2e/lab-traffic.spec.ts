@@ -67,7 +67,7 @@ describe.skipIf(skip)('designer with running VMs', () => {
 
     await page.getByTestId('hit-nic:a:lan1').click({ force: true });
     await expect.poll(() => edge.getAttribute('data-link')).toBe('up');
-    // The guest needs about a second after re-plug before the first ping (platform-facts).
+    // The guest needs about a second after re-plug before the first ping (docs/platform-facts.md).
     await expect.poll(() => pingExit(1), { timeout: 20_000, interval: 1000 }).toBe(0);
     await app.screenshot('13-cable-replugged');
   }, 120_000);

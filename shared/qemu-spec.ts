@@ -62,7 +62,7 @@ export type QemuSpec = z.infer<typeof qemuSpecSchema>;
 /**
  * First PCI slot used for NICs on the `pc` machine. Slots are fixed per NIC position so a
  * hot-plugged NIC never shifts the others. `pc` (not `q35`) because q35's root bus refuses
- * hot-plug without pre-created root ports (see notes/platform-facts.md).
+ * hot-plug without pre-created root ports (see docs/platform-facts.md).
  */
 export const FIRST_NIC_SLOT = 3;
 /** PCI slot of a disk image's guest-agent bus (31, the last; NICs take 3 up to 3 + 27). */

@@ -23,7 +23,7 @@ set -euo pipefail
 umask 022
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# Load order matters: each module needs the ones before it (see notes/platform-facts.md).
+# Load order matters: each module needs the ones before it (see docs/platform-facts.md).
 # button + evdev let busybox acpid see the ACPI power button, so QMP system_powerdown works.
 modules=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net button evdev)
 kernel_meta=linux-image-cloud-amd64

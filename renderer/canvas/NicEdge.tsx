@@ -13,7 +13,7 @@ const LOW_DETAIL_EVERY = 4;
  * One NIC's cable. Live counters never pass through React: the edge subscribes to its own key
  * in the counter hub and writes the label text and stroke straight into the DOM through refs,
  * touching only what changed, so a tick costs a few DOM writes per visible edge and no render
- * (see platform-facts: re-rendering edges through React state costs 150 ms frames).
+ * (see docs/platform-facts.md: re-rendering edges through React state costs 150 ms frames).
  *
  * The label is HTML (EdgeLabelRenderer) in a fixed-size box with `contain: strict`: changing
  * its text re-lays out that box alone, where SVG <text> re-lays out the shared edges <svg>.

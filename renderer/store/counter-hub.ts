@@ -1,7 +1,7 @@
 /**
  * Live NIC counters, outside React and outside zustand. A `counters.tick` arrives up to a few
  * times per second for every NIC of a lab; pushing that through React state re-renders every
- * edge (p95 150 ms at 1,000 edges, see platform-facts). Instead each edge subscribes to its
+ * edge (p95 150 ms at 1,000 edges, see docs/platform-facts.md). Instead each edge subscribes to its
  * own key here and writes the new numbers straight into its SVG through refs.
  */
 import type { CountersTickNic, NicCounters, NicRates } from '../../shared/api.js';
