@@ -33,10 +33,6 @@ export default defineConfig({
   renderer: {
     root: 'renderer',
     plugins: [react()],
-    resolve: {
-      // shared/host-names.ts hashes with node:crypto; the renderer gets a same-digest shim.
-      alias: { 'node:crypto': resolve('renderer/shims/node-crypto.ts') },
-    },
     build: {
       outDir: 'out/renderer',
       emptyOutDir: true,

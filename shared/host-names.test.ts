@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { defaultMac, guestNicName, hostBridgeName, namespaceName, tapName } from './host-names.js';
 import { isValidInterfaceName, MAX_BRIDGE_NAME, MAX_VM_NAME } from './name-rules.js';
@@ -44,5 +45,17 @@ describe('host names', () => {
     expect(mac).toMatch(/^52:54:00(:[0-9a-f]{2}){3}$/);
     expect(defaultMac(lab, 'a', 'lan')).toBe(mac);
     expect(defaultMac(lab, 'b', 'lan')).not.toBe(mac);
+  });
+
+  it('hashes exactly like node:crypto SHA-256, so renderer, engine and exported script agree', () => {
+    const hex = (text: string) => createHash('sha256').update(text).digest('hex');
+    for (const name of ['demo', 'ünïcode lab', '']) {
+      expect(namespaceName({ name })).toBe(`wb-${hex(`wirebench-lab\u0000${name}`).slice(0, 8)}`);
+    }
+    const vm = 'v'.repeat(MAX_VM_NAME);
+    const bridge = 'b'.repeat(MAX_BRIDGE_NAME);
+    expect(tapName(vm, bridge)).toBe(`t-${hex(`${vm}\u0000${bridge}`).slice(0, 13)}`);
+    const h = hex('de3a0c1e5b7f4a21\u0000a\u0000lan');
+    expect(defaultMac({ id: 'de3a0c1e5b7f4a21', name: 'demo' }, 'a', 'lan')).toBe(`52:54:00:${h.slice(0, 2)}:${h.slice(2, 4)}:${h.slice(4, 6)}`);
   });
 });

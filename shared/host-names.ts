@@ -3,10 +3,12 @@
  * Pure functions of the lab document, so the app, the exported script and the inspector
  * always agree (a lab started by the script can be adopted by the app).
  */
-import { createHash } from 'node:crypto';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 
+/** SHA-256 in plain JavaScript (the same digest as node:crypto), so every process can name. */
 function hexHash(text: string, length: number): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, length);
+  return bytesToHex(sha256(utf8ToBytes(text))).slice(0, length);
 }
 
 /** The lab id: the document's own `id` when present, else a hash of its name. */

@@ -3,7 +3,11 @@
  * The app and the exported script use the same layout, so either can find (adopt) a lab
  * the other started. Unix socket paths must stay under 108 bytes: names are short by rule.
  */
-import { posix as path } from 'node:path';
+
+/** `dir/name` without doubling a trailing slash of `dir` (names here never contain a slash). */
+function join(dir: string, name: string): string {
+  return `${dir.replace(/\/+$/, '')}/${name}`;
+}
 
 /**
  * `$XDG_RUNTIME_DIR/wirebench`, or `/run/wirebench/<uid>` when there is no XDG runtime dir.
@@ -11,12 +15,12 @@ import { posix as path } from 'node:path';
  * 0700 `/run/user/0`.
  */
 export function runtimeRoot(uid: number, xdgRuntimeDir: string | undefined): string {
-  return xdgRuntimeDir && uid !== 0 ? path.join(xdgRuntimeDir, 'wirebench') : `/run/wirebench/${uid}`;
+  return xdgRuntimeDir && uid !== 0 ? join(xdgRuntimeDir, 'wirebench') : `/run/wirebench/${uid}`;
 }
 
 /** The folder of one lab: named after its namespace. */
 export function labRuntimeDir(root: string, namespace: string): string {
-  return path.join(root, namespace);
+  return join(root, namespace);
 }
 
 export interface VmRuntimePaths {
@@ -29,10 +33,10 @@ export interface VmRuntimePaths {
 
 export function vmRuntimePaths(labDir: string, vm: string): VmRuntimePaths {
   return {
-    qmpSocket: path.join(labDir, `${vm}.qmp`),
-    serialSocket: path.join(labDir, `${vm}.serial`),
-    serialLog: path.join(labDir, `${vm}.log`),
-    agentSocket: path.join(labDir, `${vm}.agent`),
-    pidFile: path.join(labDir, `${vm}.pid`),
+    qmpSocket: join(labDir, `${vm}.qmp`),
+    serialSocket: join(labDir, `${vm}.serial`),
+    serialLog: join(labDir, `${vm}.log`),
+    agentSocket: join(labDir, `${vm}.agent`),
+    pidFile: join(labDir, `${vm}.pid`),
   };
 }
