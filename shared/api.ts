@@ -130,7 +130,12 @@ export const commands = {
   'lab.new': { params: z.strictObject({ name: z.string().min(1).max(100) }), result: openLabSchema },
   /** Replace the defined lab with an edited one; applied live to a running lab where possible. */
   'lab.update': { params: z.strictObject({ document: labSchema }), result: z.strictObject({ problems: z.array(labProblemSchema), restartNeeded: z.array(z.string()) }) },
-  'lab.save': { params: z.strictObject({ path: z.string().min(1).max(4096).optional() }), result: z.strictObject({ path: z.string() }) },
+  /**
+   * Errors a person chooses from: `changed-on-disk` (another program changed the file since it
+   * was opened or saved here; pass `overwrite: true` to replace it anyway), `read-only`,
+   * `disk-full`, `save-failed`. On any of them the file on disk is unchanged.
+   */
+  'lab.save': { params: z.strictObject({ path: z.string().min(1).max(4096).optional(), overwrite: z.boolean().optional() }), result: z.strictObject({ path: z.string() }) },
   'lab.validate': { params: z.strictObject({ document: z.unknown() }), result: z.strictObject({ problems: z.array(labProblemSchema) }) },
   // Autosave copies of unsaved edits, kept by the engine (see electron/engine/lab/recovery-store.ts)
   'recovery.write': { params: z.strictObject({ path: z.string().max(4096).nullable(), document: labSchema }), result: ok },
@@ -269,7 +274,8 @@ export interface LabApi {
     openDemo(): Promise<OpenLab>;
     create(name: string): Promise<OpenLab>;
     update(document: LabDocument): Promise<{ problems: LabProblem[]; restartNeeded: string[] }>;
-    save(path?: string): Promise<{ path: string }>;
+    /** `overwrite`: replace the file even if another program changed it (after a `changed-on-disk` refusal). */
+    save(path?: string, options?: { overwrite?: boolean }): Promise<{ path: string }>;
     validate(document: unknown): Promise<{ problems: LabProblem[] }>;
     up(): Promise<LabStatus>;
     down(): Promise<LabStatus>;
@@ -334,7 +340,7 @@ export function createLabApi(invoke: Invoke, onEvent: LabApi['onEvent']): LabApi
       openDemo: () => invoke('lab.openDemo', {}),
       create: (name) => invoke('lab.new', { name }),
       update: (document) => invoke('lab.update', { document }),
-      save: (path) => invoke('lab.save', path === undefined ? {} : { path }),
+      save: (path, options) => invoke('lab.save', { ...(path === undefined ? {} : { path }), ...(options?.overwrite ? { overwrite: true } : {}) }),
       validate: (document) => invoke('lab.validate', { document }),
       up: () => invoke('lab.up', {}),
       down: () => invoke('lab.down', {}),

@@ -22,7 +22,9 @@ import { LAB_FORMAT, validateLab, type LabDocument, type LabProblem } from '../.
 import { EventBus, type EventListener } from './event-bus.js';
 import type { EngineClient } from './engine-client.js';
 import { ConsoleHub } from './console/console-hub.js';
-import { readLabFile, writeLabFile } from './lab/lab-file.js';
+import { readLabFile, readLabFileStamped, writeLabFile } from './lab/lab-file.js';
+import { unchangedSince, type FileStamp } from './lab/file-stamp.js';
+import { changedOnDisk } from './lab/save-errors.js';
 import { LabRuntime, type LabRuntimeOptions } from './lab/lab-runtime.js';
 import { findNicsByMac } from './lab/nic-lookup.js';
 import { LabControl } from './server/control-socket.js';
@@ -50,6 +52,8 @@ export interface EngineOptions {
 export class Engine {
   readonly events = new EventBus();
   private path: string | null = null;
+  /** The open file as last read or written here: a save refuses if another program changed it since. */
+  private stamp: FileStamp | null = null;
   private document: LabDocument | null = null;
   private runtime: LabRuntime | null = null;
   private readonly recovery: RecoveryStore;
@@ -121,13 +125,14 @@ export class Engine {
     return this.runtime;
   }
 
-  private async adopt(path: string | null, document: LabDocument, problems: LabProblem[]): Promise<OpenLab> {
+  private async adopt(path: string | null, document: LabDocument, problems: LabProblem[], stamp: FileStamp | null = null): Promise<OpenLab> {
     if (this.runtime?.isUp()) {
       throw new WirebenchError('lab-running', `lab "${this.document?.name}" is running`, 'stop it (lab down) before opening another lab');
     }
     await this.runtime?.detach();
     this.runtime = null;
     this.path = path;
+    this.stamp = stamp;
     this.document = document;
     this.events.emit({ type: 'lab.changed', path, document });
     return { path, document, problems };
@@ -136,8 +141,8 @@ export class Engine {
   private readonly handlers: Handlers = {
     'lab.current': async () => (this.document ? { path: this.path, document: this.document, problems: validateLab(this.document).problems } : null),
     'lab.open': async ({ path }) => {
-      const document = await readLabFile(path);
-      return this.adopt(path, document, validateLab(document).problems);
+      const { document, stamp } = await readLabFileStamped(path);
+      return this.adopt(path, document, validateLab(document).problems, stamp);
     },
     'lab.openDemo': async () => {
       const document = await readLabFile(this.options.demoLabPath ?? DEMO_LAB_PATH);
@@ -162,11 +167,13 @@ export class Engine {
       this.events.emit({ type: 'lab.changed', path: this.path, document: checked.lab });
       return { problems: checked.problems, restartNeeded };
     },
-    'lab.save': async ({ path }) => {
+    'lab.save': async ({ path, overwrite }) => {
       const lab = this.requireLab();
       const target = path ?? this.path;
       if (!target) throw new WirebenchError('no-path', 'this lab has never been saved', 'choose a file name (Save As…)');
-      await writeLabFile(target, lab);
+      // Another program's edits since we read or wrote this file are not overwritten unasked.
+      if (!overwrite && target === this.path && this.stamp && !(await unchangedSince(target, this.stamp))) throw changedOnDisk(target);
+      this.stamp = await writeLabFile(target, lab);
       // Saved: the autosave copies (under the old name too, for a first save) are stale now.
       await this.recovery.clear(target, lab);
       if (this.path !== target) await this.recovery.clear(this.path, lab);

@@ -1,13 +1,16 @@
 import { useState } from 'react';
 import { useUi } from '../store/ui-store.js';
 import { useRuntime } from '../store/runtime-store.js';
+import { useChoice, type ChoiceRequest } from './choice-request.js';
 
-/** Browser mode's stand-ins for native dialogs: a path typed by hand and a yes/no question. */
+/** Browser mode's stand-ins for native dialogs: a path typed by hand, a yes/no question, and a choice (save failures). */
 export function Dialogs() {
   const pathRequest = useUi((s) => s.pathRequest);
   const confirmRequest = useUi((s) => s.confirmRequest);
+  const choiceRequest = useChoice((s) => s.request);
   return (
     <>
+      {choiceRequest && <ChoiceDialog request={choiceRequest} />}
       {pathRequest && <PathDialog key={pathRequest.title} title={pathRequest.title} initial={pathRequest.initial} resolve={pathRequest.resolve} />}
       {confirmRequest && (
         <div className="wb-dialog-backdrop">
@@ -21,6 +24,25 @@ export function Dialogs() {
         </div>
       )}
     </>
+  );
+}
+
+function ChoiceDialog({ request }: { request: ChoiceRequest }) {
+  return (
+    <div className="wb-dialog-backdrop">
+      <div className="wb-dialog" role="alertdialog" aria-label={request.title} data-testid="choice-dialog" onKeyDown={(e) => e.key === 'Escape' && request.resolve(null)}>
+        <h2>{request.title}</h2>
+        <p>{request.message}</p>
+        <div className="wb-row wb-right">
+          <button onClick={() => request.resolve(null)} data-testid="choice-cancel">Cancel</button>
+          {request.choices.map((choice) => (
+            <button key={choice.id} className={choice.primary ? 'wb-primary' : undefined} autoFocus={choice.primary} onClick={() => request.resolve(choice.id)} data-testid={`choice-${choice.id}`}>
+              {choice.label}
+            </button>
+          ))}
+        </div>
+      </div>
+    </div>
   );
 }
 

@@ -12,12 +12,15 @@ import type { RuntimeState } from '../store/runtime-store.js';
 import type { ShellApi } from '../../shared/shell-api.js';
 import type { StoreApi } from 'zustand/vanilla';
 import { openNicViewer } from '../packets/viewer-actions.js';
+import { askChoice, type Choice } from './choice-request.js';
 
 /** Asks the person something; browser mode uses in-page dialogs, tests can answer directly. */
 export interface Prompts {
   confirm(message: string): Promise<boolean>;
   /** A path typed by the person (browser mode cannot show the server's file system). */
   askPath(title: string, initial: string): Promise<string | null>;
+  /** One of `choices` (its id), or null when dismissed; default: the in-page choice dialog. */
+  choose?(title: string, message: string, choices: Choice[]): Promise<string | null>;
 }
 
 export interface LabActionsDeps {
@@ -35,6 +38,7 @@ export type LabActions = ReturnType<typeof createLabActions>;
 export function createLabActions(deps: LabActionsDeps) {
   const { api, shell, sync, lab, runtime, counters, prompts } = deps;
   const notify = (level: 'info' | 'error', text: string) => runtime.getState().notify(level, text);
+  const choose = prompts.choose ?? askChoice;
 
   /** Runs `work`, turning a failure into an error notice; returns undefined on failure. */
   async function attempt<T>(what: string, work: () => Promise<T>): Promise<T | undefined> {
@@ -88,14 +92,50 @@ export function createLabActions(deps: LabActionsDeps) {
     return prompts.confirm(`"${state.document.name}" has unsaved changes. Discard them?`);
   }
 
-  async function saveTo(path: string | undefined): Promise<boolean> {
+  async function saveTo(path: string | undefined, overwrite = false): Promise<boolean> {
     await sync.flush();
-    const before = lab.getState();
-    const saved = await attempt('Save', () => api.lab.save(path));
-    if (!saved) return false;
+    let saved: { path: string };
+    try {
+      saved = await api.lab.save(path, overwrite ? { overwrite: true } : undefined);
+    } catch (err) {
+      return afterSaveFailure(err as Error & { code?: string; hint?: string }, path);
+    }
     lab.getState().markSaved(saved.path);
     notify('info', `saved ${saved.path}`);
     return true;
+  }
+
+  /**
+   * A save the engine refused left the file on disk as it was; the person decides what now:
+   * overwrite another program's changes, reload them (dropping ours), or save elsewhere.
+   */
+  async function afterSaveFailure(err: Error & { code?: string; hint?: string }, path: string | undefined): Promise<boolean> {
+    const target = path ?? lab.getState().path;
+    const elsewhere: Choice = { id: 'elsewhere', label: 'Save elsewhere…', primary: true };
+    if (err.code === 'changed-on-disk' && target) {
+      const pick = await choose('The file changed on disk', `${err.message}.`, [
+        { id: 'reload', label: 'Reload from disk' },
+        { id: 'overwrite', label: 'Overwrite' },
+        elsewhere,
+      ]);
+      if (pick === 'overwrite') return saveTo(path, true);
+      if (pick === 'elsewhere') return actions.saveAs();
+      if (pick === 'reload') {
+        // Chosen explicitly: the autosave of the dropped edits must not be offered back at once.
+        const dropped = lab.getState().document;
+        if (dropped) await api.recovery.clear(lab.getState().path, dropped).catch(() => undefined);
+        const opened = await attempt(`Reloading ${target}`, () => api.lab.open(target));
+        if (opened) await adopt(opened);
+      }
+      return false;
+    }
+    if (err.code === 'read-only' || err.code === 'disk-full') {
+      const title = err.code === 'read-only' ? 'Cannot write there' : 'The disk is full';
+      const pick = await choose(title, `${err.message}. Nothing was changed on disk.`, [elsewhere]);
+      return pick === 'elsewhere' ? actions.saveAs() : false;
+    }
+    notify('error', `Save failed: ${err.message}${err.hint ? ` — ${err.hint}` : ''}`);
+    return false;
   }
 
   const actions = {

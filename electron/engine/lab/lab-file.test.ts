@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -39,6 +39,16 @@ describe('lab files', () => {
     await expect(writeLabFile(path, broken)).rejects.toThrow(/duplicate VM name "a"/);
     expect(readFileSync(path, 'utf8')).toBe(before);
     expect(readdirSync(dir)).toEqual(['x.lab.json']);
+  });
+
+  it('removes its temp file when the final rename fails, and says why', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wb-labfile-'));
+    const path = join(dir, 'x.lab.json');
+    mkdirSync(path);
+    writeFileSync(join(path, 'keep'), 'a folder in the way');
+    await expect(writeLabFile(path, demo)).rejects.toMatchObject({ code: 'save-failed', message: expect.stringContaining('it is a folder') });
+    expect(readdirSync(dir)).toEqual(['x.lab.json']);
+    expect(readFileSync(join(path, 'keep'), 'utf8')).toBe('a folder in the way');
   });
 
   it('says clearly when the file is missing', async () => {
