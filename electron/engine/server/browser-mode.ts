@@ -12,6 +12,10 @@ export interface BrowserModeOptions {
   host?: string;
   port?: number;
   token?: string;
+  /** PEM certificate and key: HTTPS/WSS (see lab-server.ts). */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Refused connections are reported here (default: stderr). */
+  log?: (line: string) => void;
   staticDir?: string;
   engine?: EngineOptions;
 }
@@ -34,6 +38,8 @@ export async function startBrowserMode(options: BrowserModeOptions = {}): Promis
       ...(options.host !== undefined ? { host: options.host } : {}),
       ...(options.port !== undefined ? { port: options.port } : {}),
       ...(options.token !== undefined ? { token: options.token } : {}),
+      ...(options.tls !== undefined ? { tls: options.tls } : {}),
+      ...(options.log !== undefined ? { log: options.log } : {}),
     });
     return {
       engine,

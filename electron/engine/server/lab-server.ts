@@ -6,9 +6,14 @@
  * of our own origins, checked at upgrade so other sites' pages get a 403) that also knows the
  * random token printed on start (sent as the first message). The Host header is checked too,
  * which stops DNS-rebinding pages that would otherwise look same-origin.
+ *
+ * Given a certificate and key it serves HTTPS and WSS only (node:https; a plain HTTP or WS
+ * client gets no answer it can use). Refused connections (wrong token, foreign Origin or Host)
+ * are logged with their source, remote address and Origin, so a probe from the network shows.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
@@ -43,10 +48,14 @@ export interface LabServerOptions {
   token?: string;
   /** How long a new socket may take to say hello. */
   helloTimeoutMs?: number;
+  /** PEM certificate and key: serve HTTPS/WSS instead of HTTP/WS. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Where refused connections are reported (default: stderr). */
+  log?: (line: string) => void;
 }
 
 export interface LabServer {
-  /** `http://127.0.0.1:PORT` */
+  /** `http://127.0.0.1:PORT` (`https://` with TLS) */
   origin: string;
   /** The URL to open, token included. */
   url: string;
@@ -68,6 +77,22 @@ function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`);
 }
 
+/** Who knocked: `address:port (Origin …)`, for the refusal log. */
+function sourceOf(req: IncomingMessage): string {
+  const address = req.socket.remoteAddress ?? 'unknown address';
+  const where = address.includes(':') ? `[${address}]:${req.socket.remotePort}` : `${address}:${req.socket.remotePort}`;
+  return `${where} (Origin ${JSON.stringify(req.headers.origin ?? null)}, Host ${JSON.stringify(req.headers.host ?? null)})`;
+}
+
+function makeServer(tls: LabServerOptions['tls'], handler: Parameters<typeof createServer>[1] & object): Server {
+  if (!tls) return createServer(handler);
+  try {
+    return createHttpsServer({ cert: tls.cert, key: tls.key }, handler);
+  } catch (err) {
+    throw new Error(`cannot serve HTTPS with the given certificate and key: ${(err as Error).message}; give a PEM certificate (--tls-cert) and its matching unencrypted PEM private key (--tls-key)`);
+  }
+}
+
 function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -82,7 +107,8 @@ export async function startLabServer(options: LabServerOptions): Promise<LabServ
   const host = options.host ?? '127.0.0.1';
   const token = options.token ?? randomBytes(24).toString('base64url');
   const serveStatic = createStaticHandler(options.staticDir);
-  const server = createServer((req, res) => void serveStatic(req, res));
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const server = makeServer(options.tls, (req, res) => void serveStatic(req, res));
   // Our own size check below answers with an error; this cap only stops absurd frames early.
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4 * MAX_MESSAGE_BYTES });
 
@@ -95,21 +121,27 @@ export async function startLabServer(options: LabServerOptions): Promise<LabServ
   }
   const port = (server.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
-  const origin = `http://${urlHost}:${port}`;
+  const scheme = options.tls ? 'https' : 'http';
+  const origin = `${scheme}://${urlHost}:${port}`;
   const ownHosts = new Set([`${urlHost}:${port}`, `127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
-  const ownOrigins = new Set([...ownHosts].map((h) => `http://${h}`));
+  const ownOrigins = new Set([...ownHosts].map((h) => `${scheme}://${h}`));
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     if (path !== '/api') return refuseUpgrade(socket, 404, 'Not Found: the WebSocket endpoint is /api');
-    if (!ownHosts.has(req.headers.host ?? '')) return refuseUpgrade(socket, 403, 'Forbidden: unknown Host header');
+    if (!ownHosts.has(req.headers.host ?? '')) {
+      log(`wirebench serve: refused a connection from ${sourceOf(req)}: unknown Host header`);
+      return refuseUpgrade(socket, 403, 'Forbidden: unknown Host header');
+    }
     if (!ownOrigins.has(req.headers.origin ?? '')) {
+      log(`wirebench serve: refused a connection from ${sourceOf(req)}: foreign Origin`);
       return refuseUpgrade(socket, 403, `Forbidden: Origin ${req.headers.origin ?? '(none)'} is not ${origin}; open the UI from the URL wirebench serve printed`);
     }
-    wss.handleUpgrade(req, socket, head, (ws) => serveSession(ws));
+    const source = sourceOf(req);
+    wss.handleUpgrade(req, socket, head, (ws) => serveSession(ws, source));
   });
 
-  const serveSession = (ws: WebSocket) => {
+  const serveSession = (ws: WebSocket, source: string) => {
     let unsubscribe: (() => void) | null = null;
     const send = (message: ServerMessage) => {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
@@ -138,7 +170,10 @@ export async function startLabServer(options: LabServerOptions): Promise<LabServ
       if (!unsubscribe) {
         const hello = helloSchema.safeParse(value);
         if (!hello.success) return ws.close(CLOSE_HELLO_EXPECTED, 'expected {type:"hello", token} as the first message');
-        if (!sameSecret(hello.data.token, token)) return ws.close(CLOSE_BAD_TOKEN, 'wrong token: use the URL printed by wirebench serve');
+        if (!sameSecret(hello.data.token, token)) {
+          log(`wirebench serve: refused a wrong token from ${source}`);
+          return ws.close(CLOSE_BAD_TOKEN, 'wrong token: use the URL printed by wirebench serve');
+        }
         clearTimeout(helloTimer);
         unsubscribe = options.engine.onEvent((event) => {
           if (event.type === 'counters.tick' && ws.bufferedAmount > MAX_BUFFERED_BYTES) return;
