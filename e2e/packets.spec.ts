@@ -12,8 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { namespaceName } from '../shared/host-names.js';
 import { serializeLab } from '../shared/lab.js';
 import { twoVmLab } from '../electron/engine/test-support/system-lab.js';
-import { writePcap } from '../renderer/packets/core/pcap-format.js';
-import { udpRecords } from '../renderer/packets/core/synthetic-udp.js';
+import { udpRecords, writePcap } from '../packet/node.js';
 import { startApp, type AppUnderTest } from './support/app-under-test.js';
 import { missingChromium, missingLabHost, skipWhenMissing } from './support/prerequisites.js';
 

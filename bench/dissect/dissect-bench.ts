@@ -4,7 +4,7 @@
  * writes bench/results/dissect.json. Run: npx tsx bench/dissect/dissect-bench.ts
  *
  * The viewer path runs as in the app: the viewer's worker (WorkerDispatch) in a worker thread
- * with one segment helper per spare core (renderer/packets/core/segment-helpers.ts), each with
+ * with one segment helper per spare core (packet/core/segment-helpers.ts), each with
  * its own wiregasm; helpers start at the first big job, so their start-up counts in load_ms.
  *
  * - first_rows_ms: open → first 1,000 rows with columns, median of three opens (target
@@ -33,15 +33,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DissectorHost } from '../../renderer/packets/core/dissector-host.js';
-import { writePcap } from '../../renderer/packets/core/pcap-format.js';
-import { loadWiregasmNode } from '../../renderer/packets/core/wiregasm-node.js';
+import { DissectorHost, helperCounts, loadWiregasmNode, startDissectThread, udpRecords, writePcap } from '../../packet/node.js';
 import { runLivePipeline } from '../../electron/engine/test-support/live-pipeline.js';
-import { startDissectThread } from '../../electron/engine/test-support/dissect-thread.js';
 import { waitFor } from '../../electron/engine/test-support/system-lab.js';
 import { percentile, report } from '../report.js';
-import { udpRecords } from '../../renderer/packets/core/synthetic-udp.js';
-import { helperCounts } from '../../renderer/packets/core/segment-helpers.js';
 
 const PACKETS = Number(process.env.BENCH_PACKETS ?? 100_000);
 const LIVE_PACKETS = Number(process.env.BENCH_LIVE_PACKETS ?? 100_000);

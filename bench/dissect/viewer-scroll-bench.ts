@@ -17,8 +17,7 @@ import type { Page } from 'playwright-core';
 import { startBrowserMode } from '../../electron/engine/server/browser-mode.js';
 import { ensureRendererBuilt, emptyLabFile, RENDERER_DIR } from '../../e2e/support/app-under-test.js';
 import { launchChromium } from '../../e2e/support/chromium.js';
-import { writePcap } from '../../renderer/packets/core/pcap-format.js';
-import { udpRecords } from '../../renderer/packets/core/synthetic-udp.js';
+import { udpRecords, writePcap } from '../../packet/node.js';
 import { percentile, report } from '../report.js';
 
 const PACKETS = Number(process.env.BENCH_SCROLL_PACKETS ?? 1_000_000);

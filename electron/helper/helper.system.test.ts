@@ -10,8 +10,7 @@ import { HelperClient } from '../engine/net/helper-client.js';
 import type { QemuSpec } from '../../shared/qemu-spec.js';
 import { HELPER_BUNDLE, OWNED_DIR, forceRemoveNamespace, link, namespaceNames, randomNamespace, sh, trySh } from './test-support/system.js';
 import { addInjector, replay } from '../engine/test-support/traffic-injector.js';
-import { writePcap } from '../../renderer/packets/core/pcap-format.js';
-import { udpRecords } from '../../renderer/packets/core/synthetic-udp.js';
+import { udpRecords, writePcap } from '../../packet/node.js';
 
 const NS = randomNamespace();
 /** Not created through the helper: must be refused (not-owned) and left untouched. */

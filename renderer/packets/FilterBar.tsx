@@ -4,7 +4,7 @@
  * from Wireshark's field names. Enter applies a valid filter.
  */
 import { useEffect, useState } from 'react';
-import type { FieldCompletion } from './core/viewer-types.js';
+import type { FieldCompletion } from '../../packet/page.js';
 import { packetClient } from './packet-client.js';
 import { usePackets, type ViewerTab } from './packets-store.js';
 

@@ -3,7 +3,7 @@
  * highlights its bytes; clicking a byte selects the innermost field that covers it.
  */
 import { useEffect, useMemo, useState } from 'react';
-import type { FrameDetails, TreeNode } from './core/viewer-types.js';
+import type { FrameDetails, TreeNode } from '../../packet/page.js';
 import { packetClient } from './packet-client.js';
 import type { ViewerTab } from './packets-store.js';
 

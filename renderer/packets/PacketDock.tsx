@@ -3,7 +3,7 @@
  */
 import { useState, type ReactNode } from 'react';
 import './packets.css';
-import type { FollowResult } from './core/viewer-types.js';
+import type { FollowResult } from '../../packet/page.js';
 import { FilterBar } from './FilterBar.js';
 import { PacketDetails } from './PacketDetails.js';
 import { PacketList } from './PacketList.js';

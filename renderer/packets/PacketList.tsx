@@ -4,7 +4,7 @@
  * Follows new packets while scrolled to the bottom; scrolling up stops that.
  */
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
-import type { PacketRow } from './core/viewer-types.js';
+import type { PacketRow } from '../../packet/page.js';
 import { packetClient } from './packet-client.js';
 import type { ViewerTab } from './packets-store.js';
 import { usePackets } from './packets-store.js';

@@ -8,7 +8,7 @@ import { packetClient } from './packet-client.js';
 import { usePackets, type ViewerTab } from './packets-store.js';
 import { ringMiB, ringUsage, ringWithMiB, ringWithPackets } from './ring-limit.js';
 import { clearCapture, openInWireshark, saveCapture, setRing, startCapture, stopCapture, togglePause, wiresharkAvailable } from './viewer-actions.js';
-import type { FollowResult } from './core/viewer-types.js';
+import type { FollowResult } from '../../packet/page.js';
 
 export function ViewerControls({ tab, onFollow }: { tab: ViewerTab; onFollow(result: FollowResult): void }) {
   const update = usePackets((s) => s.update);

@@ -2,8 +2,7 @@
  * The UI side of the dissection worker: typed calls that return promises, and a subscription
  * to the stats the worker pushes. One worker serves every viewer tab.
  */
-import type { CaptureStats } from './core/viewer-types.js';
-import type { CallName, WorkerCalls, WorkerMessage, WorkerRequest } from './worker/protocol.js';
+import type { CallName, CaptureStats, WorkerCalls, WorkerMessage, WorkerRequest } from '../../packet/page.js';
 
 type Pending = { resolve(value: unknown): void; reject(error: Error): void };
 

@@ -4,7 +4,7 @@
  */
 import { create } from 'zustand';
 import type { NicRef } from '../../shared/api.js';
-import { DEFAULT_RING, type CaptureStats, type RingLimit } from './core/viewer-types.js';
+import { DEFAULT_RING, type CaptureStats, type RingLimit } from '../../packet/page.js';
 
 export type ViewerSource = { kind: 'nic'; nic: NicRef } | { kind: 'bridge'; bridge: string } | { kind: 'file'; name: string };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RING, type CaptureStats } from './core/viewer-types.js';
+import { DEFAULT_RING, type CaptureStats } from '../../packet/page.js';
 import { newTab, usePackets } from './packets-store.js';
 import { MAX_RING_MIB, MIN_RING_MIB, MIN_RING_PACKETS, ringMiB, ringUsage, ringWithMiB, ringWithPackets } from './ring-limit.js';
 import { setRing } from './viewer-actions.js';

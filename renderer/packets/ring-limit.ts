@@ -3,7 +3,7 @@
  * is reached first evicts the oldest packets (the core evicts whole 1,024-packet segments and
  * counts them). Pure, so the inputs' clamping and the "evicted" line are unit-tested.
  */
-import type { CaptureStats, RingLimit } from './core/viewer-types.js';
+import type { CaptureStats, RingLimit } from '../../packet/page.js';
 
 const MIB = 1024 * 1024;
 /** Below one segment the ring would evict the packets just dissected. */

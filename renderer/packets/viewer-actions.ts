@@ -5,7 +5,7 @@
 import type { LabApi, LabEvent, NicRef } from '../../shared/api.js';
 import { packetClient } from './packet-client.js';
 import { newTab, usePackets, type ViewerTab } from './packets-store.js';
-import type { RingLimit } from './core/viewer-types.js';
+import type { RingLimit } from '../../packet/page.js';
 
 let api: LabApi | null = null;
 /** Engine capture id → viewer id. */

@@ -4,7 +4,7 @@
  * a fixed rate, a `bridge.capture` (or `nic.capture` on a guest's NIC) with `saveTo` through the
  * engine (helper → tcpdump → FIFO →
  * `capture.chunk` events), and every chunk posted to the packet viewer's worker code running
- * in its own thread (dissect-thread.ts), exactly as the renderer forwards it. Counts are then compared
+ * in its own thread (packet/node/dissect-thread.ts), exactly as the renderer forwards it. Counts are then compared
  * three ways: packets sent (tcpreplay), packets in the saved file (capinfos), packets in the
  * viewer; tcpdump's kernel drop count must explain any difference.
  */
@@ -14,9 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LabEvent } from '../../../shared/api.js';
 import { namespaceName } from '../../../shared/host-names.js';
-import { writePcap } from '../../../renderer/packets/core/pcap-format.js';
-import { udpRecords } from '../../../renderer/packets/core/synthetic-udp.js';
-import { startDissectThread } from './dissect-thread.js';
+import { startDissectThread, udpRecords, writePcap } from '../../../packet/node.js';
 import { addInjector, replay } from './traffic-injector.js';
 import { namespaces, openEngine, twoVmLab, waitFor } from './system-lab.js';
 

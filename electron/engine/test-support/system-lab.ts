@@ -47,15 +47,7 @@ export function namespaces(): string[] {
 /** True while the process runs; a zombie waiting for init to reap it counts as gone. */
 export const processExists = isProcessRunning;
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value as T;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+export { waitFor } from '../../../test-support/wait-for.js';
 
 /** Reads one counter of the guest's own view of an interface (`/sys/class/net/<if>/statistics`). */
 export async function guestStat(engine: Engine, vm: string, ifname: string, stat: string): Promise<number> {

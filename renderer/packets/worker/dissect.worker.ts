@@ -2,12 +2,19 @@
  * The Web Worker: loads wiregasm (Wireshark's dissectors in WebAssembly) and hands every
  * message to `WorkerDispatch`. Nothing else lives here, so Node tests exercise the same code.
  */
-import { DissectorHost } from '../core/dissector-host.js';
-import { helperCounts, SegmentHelpers, type HelperPort, type HelperReply } from '../core/segment-helpers.js';
-import { compileWiregasmInWorker, loadWiregasmInWorker } from './load-wiregasm.js';
-import type { WorkerMessage, WorkerRequest } from './protocol.js';
+import {
+  compileWiregasmInWorker,
+  DissectorHost,
+  helperCounts,
+  loadWiregasmInWorker,
+  SegmentHelpers,
+  WorkerDispatch,
+  type HelperPort,
+  type HelperReply,
+  type WorkerMessage,
+  type WorkerRequest,
+} from '../../../packet/worker.js';
 import type { SegmentWorkerInit } from './segment.worker.js';
-import { WorkerDispatch } from './worker-dispatch.js';
 
 // The DOM lib is in scope for the whole renderer; the worker only needs these two members.
 const scope = self as unknown as {

@@ -1,11 +1,9 @@
 /**
- * A segment helper (see core/segment-helpers.ts): its own wiregasm instance, started by the
+ * A segment helper (see packet/core/segment-helpers.ts): its own wiregasm instance, started by the
  * viewer's worker when a big capture needs filtering or listing, answering one job at a time.
  * Its first message is the WebAssembly module the viewer's worker already compiled.
  */
-import { serveSegmentJobs, type HelperReply, type HelperRequest } from '../core/segment-helpers.js';
-import { SessionSlot } from '../core/session-slot.js';
-import { loadWiregasmInWorker } from './load-wiregasm.js';
+import { loadWiregasmInWorker, serveSegmentJobs, SessionSlot, type HelperReply, type HelperRequest } from '../../../packet/worker.js';
 
 export interface SegmentWorkerInit {
   module: WebAssembly.Module;

@@ -6,13 +6,13 @@
  * Start it with `startDissectThread()`.
  */
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { DissectorHost } from '../../../renderer/packets/core/dissector-host.js';
-import { SegmentHelpers } from '../../../renderer/packets/core/segment-helpers.js';
+import { DissectorHost } from '../core/dissector-host.js';
+import { SegmentHelpers } from '../core/segment-helpers.js';
 import { spawnNodeHelper } from './segment-thread.js';
-import { compileWiregasmNode, loadWiregasmNode } from '../../../renderer/packets/core/wiregasm-node.js';
-import type { CaptureStats } from '../../../renderer/packets/core/viewer-types.js';
-import type { CallName, WorkerCalls, WorkerMessage, WorkerRequest } from '../../../renderer/packets/worker/protocol.js';
-import { WorkerDispatch } from '../../../renderer/packets/worker/worker-dispatch.js';
+import { compileWiregasmNode, loadWiregasmNode } from './wiregasm-node.js';
+import type { CaptureStats } from '../core/viewer-types.js';
+import type { CallName, WorkerCalls, WorkerMessage, WorkerRequest } from '../core/worker-protocol.js';
+import { WorkerDispatch } from '../core/worker-dispatch.js';
 
 interface HelperInfo {
   kind: 'helper-jobs';

@@ -2,7 +2,7 @@
  * Messages between the UI and the dissection worker. Requests carry an id and get exactly one
  * reply; `stats` messages are pushed by the worker whenever a capture's numbers change.
  */
-import type { CaptureStats, FieldCompletion, FilterCheck, FollowResult, FrameDetails, PacketRow, RingLimit } from '../core/viewer-types.js';
+import type { CaptureStats, FieldCompletion, FilterCheck, FollowResult, FrameDetails, PacketRow, RingLimit } from './viewer-types.js';
 
 export interface WorkerCalls {
   openLive: { args: { id: string; ring?: RingLimit }; result: null };

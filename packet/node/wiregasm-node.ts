@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { WiregasmLib, WiregasmLoader } from '@goodtools/wiregasm';
-import { instantiateFrom } from './wiregasm-instantiate.js';
+import { instantiateFrom } from '../core/wiregasm-instantiate.js';
 
 const require = createRequire(import.meta.url);
 const dist = dirname(require.resolve('@goodtools/wiregasm/dist/wiregasm.js'));

@@ -8,7 +8,7 @@
  * bench/dissect runs the same at 20,000 pps.
  */
 import { describe, expect, it } from 'vitest';
-import { runLivePipeline, type LivePipelineResult } from '../../../electron/engine/test-support/live-pipeline.js';
+import { runLivePipeline, type LivePipelineResult } from '../test-support/live-pipeline.js';
 
 const PACKETS = 5000;
 const PPS = 2500;

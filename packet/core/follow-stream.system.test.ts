@@ -6,12 +6,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LabEvent } from '../../../shared/api.js';
-import { namespaceName } from '../../../shared/host-names.js';
-import type { Engine } from '../../../electron/engine/engine.js';
-import { namespaces, openEngine, twoVmLab, waitFor } from '../../../electron/engine/test-support/system-lab.js';
+import type { LabEvent } from '../../shared/api.js';
+import { namespaceName } from '../../shared/host-names.js';
+import type { Engine } from '../../electron/engine/engine.js';
+import { namespaces, openEngine, twoVmLab, waitFor } from '../../electron/engine/test-support/system-lab.js';
 import { DissectorHost } from './dissector-host.js';
-import { loadWiregasmNode } from './wiregasm-node.js';
+import { loadWiregasmNode } from '../node/wiregasm-node.js';
 
 const lab = twoVmLab();
 const ns = namespaceName(lab);

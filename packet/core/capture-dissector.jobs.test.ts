@@ -10,7 +10,7 @@ import { writePcap } from './pcap-format.js';
 import { runSegmentJob } from './segment-jobs.js';
 import { SessionSlot } from './session-slot.js';
 import { udpRecords } from './synthetic-udp.js';
-import { loadWiregasmNode } from './wiregasm-node.js';
+import { loadWiregasmNode } from '../node/wiregasm-node.js';
 import type { WiregasmLib } from '@goodtools/wiregasm';
 
 let lib: WiregasmLib;

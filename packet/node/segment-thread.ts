@@ -1,11 +1,11 @@
 /**
- * A segment helper (renderer/packets/core/segment-helpers.ts) as a Node worker thread, for
- * tests and benches: the same `serveSegmentJobs` the Web Worker (segment.worker.ts) runs.
+ * A segment helper (packet/core/segment-helpers.ts) as a Node worker thread, for
+ * tests and benches: the same `serveSegmentJobs` the Web Worker (renderer/packets/worker/segment.worker.ts) runs.
  */
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { serveSegmentJobs, type HelperPort, type HelperReply, type HelperRequest } from '../../../renderer/packets/core/segment-helpers.js';
-import { SessionSlot } from '../../../renderer/packets/core/session-slot.js';
-import { loadWiregasmNode } from '../../../renderer/packets/core/wiregasm-node.js';
+import { serveSegmentJobs, type HelperPort, type HelperReply, type HelperRequest } from '../core/segment-helpers.js';
+import { SessionSlot } from '../core/session-slot.js';
+import { loadWiregasmNode } from './wiregasm-node.js';
 
 const ROLE = 'wirebench-segment-helper';
 

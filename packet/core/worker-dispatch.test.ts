@@ -4,12 +4,12 @@
  * waits for pending 0 rely on it).
  */
 import { describe, expect, it } from 'vitest';
-import { DissectorHost } from '../core/dissector-host.js';
-import { writePcap } from '../core/pcap-format.js';
-import { udpRecords } from '../core/synthetic-udp.js';
-import type { CaptureStats } from '../core/viewer-types.js';
-import { loadWiregasmNode } from '../core/wiregasm-node.js';
-import type { WorkerMessage } from './protocol.js';
+import { DissectorHost } from './dissector-host.js';
+import { writePcap } from './pcap-format.js';
+import { udpRecords } from './synthetic-udp.js';
+import type { CaptureStats } from './viewer-types.js';
+import { loadWiregasmNode } from '../node/wiregasm-node.js';
+import type { WorkerMessage } from './worker-protocol.js';
 import { WorkerDispatch } from './worker-dispatch.js';
 
 describe('WorkerDispatch background loop', () => {

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DissectorHost } from './dissector-host.js';
 import { writePcap } from './pcap-format.js';
 import { udpRecords } from './synthetic-udp.js';
-import { loadWiregasmNode } from './wiregasm-node.js';
+import { loadWiregasmNode } from '../node/wiregasm-node.js';
 
 const PACKETS = 3000;
 const records = udpRecords(PACKETS);

@@ -8,12 +8,12 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LabEvent } from '../../../shared/api.js';
-import { namespaceName } from '../../../shared/host-names.js';
-import type { Engine } from '../../../electron/engine/engine.js';
-import { namespaces, openEngine, tsharkCount, twoVmLab } from '../../../electron/engine/test-support/system-lab.js';
+import type { LabEvent } from '../../shared/api.js';
+import { namespaceName } from '../../shared/host-names.js';
+import type { Engine } from '../../electron/engine/engine.js';
+import { namespaces, openEngine, tsharkCount, twoVmLab } from '../../electron/engine/test-support/system-lab.js';
 import { DissectorHost } from './dissector-host.js';
-import { loadWiregasmNode } from './wiregasm-node.js';
+import { loadWiregasmNode } from '../node/wiregasm-node.js';
 import type { TreeNode } from './viewer-types.js';
 
 const lab = twoVmLab();

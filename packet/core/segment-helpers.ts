@@ -10,7 +10,7 @@
  *
  * Each helper costs a wiregasm instance (~150 MB, ~2 s to start), so helpers start only when
  * there is real bulk work (see `WorkerDispatch`), take one job at a time, and all stop after
- * `idleMs` without work. This file is transport-free: the Web Worker (segment.worker.ts) and
+ * `idleMs` without work. This file is transport-free: the Web Worker (renderer/packets/worker/segment.worker.ts) and
  * Node's worker threads (tests, bench) plug in through `HelperPort`.
  */
 import { runSegmentJob, type SegmentJob, type SegmentJobResult } from './segment-jobs.js';

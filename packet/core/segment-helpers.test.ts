@@ -6,13 +6,13 @@
  * Plus the pool's own bookkeeping against fake helpers (a helper dying, idle shutdown).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDissectThread, type DissectThread } from '../../../electron/engine/test-support/dissect-thread.js';
-import { waitFor } from '../../../electron/engine/test-support/system-lab.js';
+import { startDissectThread, type DissectThread } from '../node/dissect-thread.js';
+import { waitFor } from '../../test-support/wait-for.js';
 import { DissectorHost } from './dissector-host.js';
 import { writePcap } from './pcap-format.js';
 import { helperCounts, SegmentHelpers, type HelperPort, type HelperReply, type HelperRequest } from './segment-helpers.js';
 import { udpRecords } from './synthetic-udp.js';
-import { loadWiregasmNode } from './wiregasm-node.js';
+import { loadWiregasmNode } from '../node/wiregasm-node.js';
 
 // Large enough that the main worker is still busy when the helper is ready (~2–3 s).
 const PACKETS = 60_000;

@@ -3,11 +3,11 @@
  * keeps dissecting the live backlog in short slices between messages, so requests for rows
  * never wait behind a long dissection burst.
  */
-import type { DissectorHost } from '../core/dissector-host.js';
-import { SEGMENT_PACKETS } from '../core/capture-dissector.js';
-import { JOBS_PER_HELPER, type SegmentHelpers } from '../core/segment-helpers.js';
-import type { CaptureStats } from '../core/viewer-types.js';
-import type { WorkerMessage, WorkerRequest } from './protocol.js';
+import type { DissectorHost } from './dissector-host.js';
+import { SEGMENT_PACKETS } from './capture-dissector.js';
+import { JOBS_PER_HELPER, type SegmentHelpers } from './segment-helpers.js';
+import type { CaptureStats } from './viewer-types.js';
+import type { WorkerMessage, WorkerRequest } from './worker-protocol.js';
 
 /** One slice of background dissection; short enough to answer scrolls within a frame or two. */
 const SLICE_MS = 40;

@@ -1,6 +1,6 @@
 /**
  * Every open viewer's capture inside one wiregasm instance (one is ~150 MB and seconds to
- * start, so viewers share it). Pure: the Web Worker (`../worker/dissect.worker.ts`) is a
+ * start, so viewers share it). Pure: the Web Worker (`renderer/packets/worker/dissect.worker.ts`) is a
  * message shell around this class, and the Node tests and bench call it directly.
  */
 import type { WiregasmLib } from '@goodtools/wiregasm';
