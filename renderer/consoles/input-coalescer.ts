@@ -29,7 +29,7 @@ export class InputCoalescer {
     private readonly send: (data: string) => Promise<void>,
     private readonly options: CoalescerOptions = {},
   ) {
-    this.schedule = options.schedule ?? queueMicrotask;
+    this.schedule = options.schedule ?? ((flush) => queueMicrotask(flush));
     this.maxChars = options.maxChars ?? MAX_WRITE_CHARS;
   }
 
