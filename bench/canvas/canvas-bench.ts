@@ -19,6 +19,8 @@ import { startBrowserMode } from '../../electron/engine/server/browser-mode.js';
 import { launchChromium } from '../../e2e/support/chromium.js';
 import { ensureRendererBuilt, RENDERER_DIR } from '../../e2e/support/app-under-test.js';
 import { syntheticLab, syntheticTick } from './synthetic-lab.js';
+// The page's `window.__wirebenchTest` hook is declared with the renderer's transport.
+import type {} from '../../renderer/transport/pick-transport.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const SAMPLE_MS = Number(process.env.BENCH_SAMPLE_MS ?? 2000);

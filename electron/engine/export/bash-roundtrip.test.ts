@@ -14,7 +14,7 @@ import { guestNicName, namespaceName, tapName } from '../../../shared/host-names
 import { nicMac } from '../../../shared/guest-cmdline.js';
 import { qemuArgs } from '../../../shared/qemu-spec.js';
 import { vmRuntimePaths } from '../../../shared/runtime-paths.js';
-import { isProcessRunning } from '../../../shared/process-state.js';
+import { isProcessRunning } from '../../common/process-state.js';
 import { namespaces } from '../test-support/system-lab.js';
 import { vmQemuSpec } from '../qemu/vm-spec.js';
 import { SerialConsole } from '../qemu/serial-console.js';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { LabEvent } from '../../../shared/api.js';
 import { LAB_FORMAT, serializeLab, validateLab, type LabDocument, type LabDocumentInput } from '../../../shared/lab.js';
 import { Engine, type EngineOptions } from '../engine.js';
-import { isProcessRunning } from '../../../shared/process-state.js';
+import { isProcessRunning } from '../../common/process-state.js';
 
 export function twoVmLab(extra: Partial<LabDocumentInput> = {}): LabDocument {
   const result = validateLab({

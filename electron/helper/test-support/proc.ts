@@ -4,7 +4,7 @@
  * of that engine remains"), so they must not rely on the processes' own cooperation.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { isProcessRunning } from '../../../shared/process-state.js';
+import { isProcessRunning } from '../../common/process-state.js';
 
 export { isProcessRunning };
 

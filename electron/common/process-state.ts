@@ -2,6 +2,9 @@
  * Whether a process is still running, read from `/proc/<pid>/stat` (world-readable, so it works
  * for other users' processes too). A zombie (`Z`) or dead (`X`) process counts as gone: on these
  * machines PID 1 may reap a daemonized QEMU late, and signal 0 still answers for a zombie.
+ *
+ * electron/common/ holds Node-only code the engine, the helper and the CLI share; shared/ is for
+ * code that also runs in the page, so it may not read /proc.
  */
 import { readFileSync } from 'node:fs';
 
