@@ -5,12 +5,18 @@
  *                           only require('electron'), not zod or our modules
  *   out/renderer/           the React app, also served by `wirebench serve` in browser mode
  */
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import react from '@vitejs/plugin-react';
 
+// The exported scripts' bash library, embedded as text (electron/engine/export/lab-library.ts;
+// scripts/build-node.mjs does the same for the CLI).
+const labLibrary = readFileSync(resolve('assets/export/lab-library.sh'), 'utf8');
+
 export default defineConfig({
   main: {
+    define: { __WIREBENCH_LAB_LIBRARY__: JSON.stringify(labLibrary) },
     build: {
       outDir: 'out/main',
       rollupOptions: {

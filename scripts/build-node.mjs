@@ -2,7 +2,11 @@
 // Bundles the plain-Node entry points (privileged helper, CLI) into single files under out/,
 // so the helper that pkexec runs as root loads no transpiler and nothing from node_modules.
 import { build } from 'esbuild';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+
+// The exported scripts' bash library, embedded as text (electron/engine/export/lab-library.ts;
+// electron.vite.config.ts does the same for the Electron main).
+const labLibrary = readFileSync(new URL('../assets/export/lab-library.sh', import.meta.url), 'utf8');
 
 const entries = [
   { in: 'electron/helper/main.ts', out: 'out/helper/wirebench-helper.mjs' },
@@ -25,6 +29,7 @@ for (const entry of entries) {
     // Bundled CommonJS dependencies (ws) may call require(); give ESM output one.
     banner: { js: "import { createRequire as __wbCreateRequire } from 'node:module'; const require = __wbCreateRequire(import.meta.url);" },
     external: ['electron'],
+    define: { __WIREBENCH_LAB_LIBRARY__: JSON.stringify(labLibrary) },
     logLevel: 'warning',
   });
 }

@@ -8,7 +8,8 @@ import { LabValidationError, validateLab, type LabDocument, type LabDocumentInpu
 import { qemuArgs } from '../../../shared/qemu-spec.js';
 import { ACCEL_CHOICES, decideAccel } from '../../../shared/accel-rule.js';
 import { vmQemuSpec } from '../qemu/vm-spec.js';
-import { diskVariable, exportBash, netemArgs } from './bash-export.js';
+import { netemArgs } from '../../../shared/net-commands.js';
+import { diskVariable, exportBash } from './bash-export.js';
 
 const demoInput = demoLabInput() as LabDocumentInput;
 const goldenDir = new URL('./__golden__/', import.meta.url).pathname;
@@ -143,16 +144,30 @@ describe('exportBash', () => {
   });
 
   it('creates the network in order: namespace, bridges, TAPs (pulled cables off the bridge), netem', () => {
+    // The runtime's plan (net-plan.ts), each step with the app's ip/tc argv (shared/net-commands.ts):
+    // per VM, each NIC's TAP, its cable, its impairments.
     const text = exportBash(variantInput);
     const body = text.slice(text.indexOf('create_network() {'), text.indexOf('}', text.indexOf('create_network() {')));
+    const ip = 'ip -n "$NS"';
     expect(body.split('\n').slice(1).map((l) => l.trim())).toEqual([
-      'ensure_namespace',
-      'ensure_bridge br-core',
-      'ensure_bridge br-edge-1',
-      'ensure_tap router-1.edge-1 br-edge-1 up',
-      'ensure_tap router-1.core br-core up',
-      'ensure_tap h.core br-core down',
-      "set_netem router-1.core 512 1600 delay 1.5ms 0.5ms loss 2% rate 512kbit",
+      'new_netns ip netns add "$NS"',
+      `if_new "$NS" ${ip} link set dev lo up`,
+      `new_link br-core ${ip} link add name br-core type bridge stp_state 0 forward_delay 0`,
+      `if_new br-core ${ip} link set dev br-core up`,
+      `new_link br-edge-1 ${ip} link add name br-edge-1 type bridge stp_state 0 forward_delay 0`,
+      `if_new br-edge-1 ${ip} link set dev br-edge-1 up`,
+      `new_link router-1.edge-1 ${ip} tuntap add dev router-1.edge-1 mode tap user "$QEMU_UID" group "$QEMU_GID"`,
+      `if_new router-1.edge-1 ${ip} link set dev router-1.edge-1 up`,
+      `if_new router-1.edge-1 ${ip} link set dev router-1.edge-1 master br-edge-1 up`,
+      `new_link router-1.core ${ip} tuntap add dev router-1.core mode tap user "$QEMU_UID" group "$QEMU_GID"`,
+      `if_new router-1.core ${ip} link set dev router-1.core up`,
+      `if_new router-1.core ${ip} link set dev router-1.core master br-core up`,
+      'netem_fallback router-1.core 512 tc -n "$NS" qdisc replace dev router-1.core root tbf rate 512kbit burst 1600 latency 50ms',
+      'set_netem router-1.core tc -n "$NS" qdisc replace dev router-1.core root netem delay 1.5ms 0.5ms loss 2% rate 512kbit',
+      `new_link h.core ${ip} tuntap add dev h.core mode tap user "$QEMU_UID" group "$QEMU_GID"`,
+      `if_new h.core ${ip} link set dev h.core up`,
+      // The pulled cable: up, and never on its bridge.
+      `if_new h.core ${ip} link set dev h.core up`,
       '',
     ]);
   });

@@ -201,7 +201,7 @@ describe.skipIf(skipWhenMissing('bash-roundtrip.test.ts', isRoot ? null : 'needs
         expect(argv).toEqual(['qemu-system-x86_64', ...qemuArgs(spec)]);
       }
       // b's impairments as the app applies them: netem, or on kernels without it the rate alone
-      // with the same tbf bucket as the helper's (shared/rate-limit.ts), and a warning.
+      // with the same tbf bucket as the helper's (shared/net-commands.ts), and a warning.
       const qdisc = execFileSync('tc', ['-n', ns, 'qdisc', 'show', 'dev', 'b.lan'], { encoding: 'utf8' });
       if (qdisc.includes('netem')) expect(qdisc).toMatch(/delay 1ms.*rate 800Kbit/s);
       else {

@@ -3,12 +3,18 @@
  * helper never names a host interface). Deletions check the interface kind first, so
  * `bridge.delete` cannot remove a TAP and `tap.delete` cannot remove a bridge.
  */
+import { bridgeCreateCommands, linkAttach, linkDelete, linkDetach, linkSet, tapCreateCommands, tapDelete, type NetCommand } from '../../../shared/net-commands.js';
 import { HelperFailure } from '../errors.js';
 import { commandFailure, run, runChecked } from '../run-command.js';
 import type { HelperContext } from '../context.js';
 
 type Empty = Record<string, never>;
 const done: Empty = {};
+
+/** Runs the commands (shared/net-commands.ts, the ones exported scripts run too) in order. */
+async function runAll(ns: string, commands: readonly NetCommand[]): Promise<void> {
+  for (const command of commands) await runChecked(`could not ${command.what} in ${ns}`, command.tool, command.args);
+}
 
 interface LinkDetails {
   ifname: string;
@@ -39,31 +45,25 @@ async function requireKind(ns: string, dev: string, kind: 'bridge' | 'tun', labe
 }
 
 export async function createBridge(ns: string, bridge: string): Promise<Empty> {
-  // STP off and no forward delay: a lab bridge is a dumb switch that forwards from the first
-  // frame; with STP's 15 s learning delay the first pings of a fresh lab would vanish.
-  await runChecked(`could not create bridge ${bridge} in ${ns}`, 'ip', ['-n', ns, 'link', 'add', 'name', bridge, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0']);
-  await runChecked(`could not bring bridge ${bridge} up in ${ns}`, 'ip', ['-n', ns, 'link', 'set', 'dev', bridge, 'up']);
+  await runAll(ns, bridgeCreateCommands(ns, bridge));
   return done;
 }
 
 export async function deleteBridge(ns: string, bridge: string): Promise<Empty> {
   await requireKind(ns, bridge, 'bridge', 'bridge');
-  await runChecked(`could not delete bridge ${bridge} in ${ns}`, 'ip', ['-n', ns, 'link', 'del', 'dev', bridge]);
+  await runAll(ns, [linkDelete(ns, bridge)]);
   return done;
 }
 
 export async function createTap(ctx: HelperContext, ns: string, tap: string): Promise<Empty> {
   const { qemuUid, qemuGid } = ctx.user;
-  // Owned by the QEMU user so the unprivileged QEMU can open it; brought up at once so a
-  // capture can start on it before the guest boots (no carrier until QEMU attaches).
-  await runChecked(`could not create TAP ${tap} in ${ns}`, 'ip', ['-n', ns, 'tuntap', 'add', 'dev', tap, 'mode', 'tap', 'user', String(qemuUid), 'group', String(qemuGid)]);
-  await runChecked(`could not bring TAP ${tap} up in ${ns}`, 'ip', ['-n', ns, 'link', 'set', 'dev', tap, 'up']);
+  await runAll(ns, tapCreateCommands(ns, tap, { uid: qemuUid, gid: qemuGid }));
   return done;
 }
 
 export async function deleteTap(ns: string, tap: string): Promise<Empty> {
   await requireKind(ns, tap, 'tun', 'tap');
-  await runChecked(`could not delete TAP ${tap} in ${ns}`, 'ip', ['-n', ns, 'tuntap', 'del', 'dev', tap, 'mode', 'tap']);
+  await runAll(ns, [tapDelete(ns, tap)]);
   return done;
 }
 
@@ -72,16 +72,16 @@ export async function attachLink(ns: string, tap: string, bridge: string): Promi
   const port = await linkDetails(ns, tap);
   if (!port) throw new HelperFailure('not-found', `${tap} does not exist in ${ns}`, 'create the TAP first (tap.create)');
   if (port.kind === 'bridge') throw new HelperFailure('bad-request', `${tap} is a bridge; only TAPs and other ports can be attached to ${bridge}`);
-  await runChecked(`could not attach ${tap} to ${bridge} in ${ns}`, 'ip', ['-n', ns, 'link', 'set', 'dev', tap, 'master', bridge, 'up']);
+  await runAll(ns, [linkAttach(ns, tap, bridge)]);
   return done;
 }
 
 export async function detachLink(ns: string, tap: string): Promise<Empty> {
-  await runChecked(`could not detach ${tap} in ${ns}`, 'ip', ['-n', ns, 'link', 'set', 'dev', tap, 'nomaster']);
+  await runAll(ns, [linkDetach(ns, tap)]);
   return done;
 }
 
 export async function setLink(ns: string, dev: string, up: boolean): Promise<Empty> {
-  await runChecked(`could not set ${dev} ${up ? 'up' : 'down'} in ${ns}`, 'ip', ['-n', ns, 'link', 'set', 'dev', dev, up ? 'up' : 'down']);
+  await runAll(ns, [linkSet(ns, dev, up)]);
   return done;
 }

@@ -5,7 +5,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isProcessRunning } from '../../../shared/process-state.js';
+import { isProcessRunning } from '../../common/process-state.js';
+import { loopbackUp, namespaceAdd, namespaceDelete } from '../../../shared/net-commands.js';
 import { HelperFailure } from '../errors.js';
 import { claim, createdByThisHelper, creatorAlive, readMarker, reclaim, release } from '../ownership.js';
 import { commandFailure, run, runInNamespace } from '../run-command.js';
@@ -33,13 +34,15 @@ export async function createNamespace(ctx: HelperContext, ns: string): Promise<{
     if (namespaceExists(ns)) {
       throw new HelperFailure('exists', `namespace ${ns} already exists and was not created by Wirebench`, `if an exported script started this lab, stop it with "<lab>.sh down"; if it is left over, remove it with "ip netns del ${ns}"; or give the lab another id (the namespace name comes from it)`);
     }
-    const added = await run('ip', ['netns', 'add', ns]);
+    const add = namespaceAdd(ns);
+    const added = await run(add.tool, add.args);
     if (added.code !== 0) throw commandFailure(`could not create namespace ${ns}`, added);
   } catch (err) {
     releaseIfMine(ns);
     throw err;
   }
-  const lo = await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+  const loUp = loopbackUp(ns);
+  const lo = await run(loUp.tool, loUp.args);
   if (lo.code !== 0) throw commandFailure(`namespace ${ns} was created but its loopback would not come up`, lo);
   // The namespace is a switch, not a host: without IPv6 on the bridges and TAPs the host side
   // sends no router solicitations or MLD reports, so captures show only what the guests send.
@@ -130,7 +133,8 @@ export async function deleteNamespace(ctx: HelperContext, ns: string): Promise<{
   await ctx.captures.stopAllIn(ns, 'namespace deleted');
   await killNamespaceProcesses(ns);
   if (namespaceExists(ns)) {
-    const deleted = await run('ip', ['netns', 'del', ns]);
+    const del = namespaceDelete(ns);
+    const deleted = await run(del.tool, del.args);
     if (deleted.code !== 0 && namespaceExists(ns)) throw commandFailure(`could not delete namespace ${ns}`, deleted);
   }
   release(ns);

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { tbfArgs } from '../../../shared/rate-limit.js';
-import { decimal, netemArgs } from './netem.js';
+import { decimal, netemArgs, tbfArgs } from '../../../shared/net-commands.js';
 
 describe('netem arguments', () => {
   it('passes only the parameters given', () => {

@@ -138,16 +138,44 @@ accel_rule() {
   esac
 }
 
-# Namespace, bridges, TAPs (pulled cables off their bridge), impairments; skips what exists.
+# The lab's network, step by step as the app's runtime builds it (its plan, net-plan.ts), each
+# step with the app's ip/tc argv (shared/net-commands.ts): namespace, bridges, then each VM's
+# TAPs (pulled cables off their bridge) and impairments; skips what exists.
 create_network() {
-  ensure_namespace
-  ensure_bridge br-lan
-  ensure_bridge br-wan
-  ensure_tap a.lan br-lan up
-  ensure_tap b.lan br-lan up
-  ensure_tap r.lan br-lan up
-  ensure_tap r.wan br-wan up
-  set_netem r.wan - - delay 20ms 5ms loss 0.5%
+  new_netns ip netns add "$NS"
+  if_new "$NS" ip -n "$NS" link set dev lo up
+  new_link br-lan ip -n "$NS" link add name br-lan type bridge stp_state 0 forward_delay 0
+  if_new br-lan ip -n "$NS" link set dev br-lan up
+  new_link br-wan ip -n "$NS" link add name br-wan type bridge stp_state 0 forward_delay 0
+  if_new br-wan ip -n "$NS" link set dev br-wan up
+  new_link a.lan ip -n "$NS" tuntap add dev a.lan mode tap user "$QEMU_UID" group "$QEMU_GID"
+  if_new a.lan ip -n "$NS" link set dev a.lan up
+  if_new a.lan ip -n "$NS" link set dev a.lan master br-lan up
+  new_link b.lan ip -n "$NS" tuntap add dev b.lan mode tap user "$QEMU_UID" group "$QEMU_GID"
+  if_new b.lan ip -n "$NS" link set dev b.lan up
+  if_new b.lan ip -n "$NS" link set dev b.lan master br-lan up
+  new_link r.lan ip -n "$NS" tuntap add dev r.lan mode tap user "$QEMU_UID" group "$QEMU_GID"
+  if_new r.lan ip -n "$NS" link set dev r.lan up
+  if_new r.lan ip -n "$NS" link set dev r.lan master br-lan up
+  new_link r.wan ip -n "$NS" tuntap add dev r.wan mode tap user "$QEMU_UID" group "$QEMU_GID"
+  if_new r.wan ip -n "$NS" link set dev r.wan up
+  if_new r.wan ip -n "$NS" link set dev r.wan master br-wan up
+  set_netem r.wan tc -n "$NS" qdisc replace dev r.wan root netem delay 20ms 5ms loss 0.5%
+}
+
+# Deleting the namespace removes every bridge and TAP in it.
+delete_network() {
+  ip netns del "$NS"
+}
+
+# The cable between TAP $1 and host bridge $2: plugged (up) or pulled (down; the TAP also goes
+# down, which status shows), with the app's argv.
+cable_up() {
+  ip -n "$NS" link set dev "$1" master "$2" up
+}
+cable_down() {
+  ip -n "$NS" link set dev "$1" nomaster
+  ip -n "$NS" link set dev "$1" down
 }
 
 check_images() {
@@ -351,47 +379,58 @@ choose_accel() {
   fi
 }
 
-ensure_namespace() {
-  if ! ns_exists; then
-    ip netns add "$NS"
-    say "namespace $NS created"
-  fi
-  ip -n "$NS" link set dev lo up
+# The network steps that create_network and delete_network above are made of: each line runs
+# one ip or tc command of the app's own plan (electron/engine/net/net-plan.ts) with the app's
+# argv (shared/net-commands.ts). Running `up` again skips what exists: new_netns and new_link
+# run a command that creates the namespace or link $1 unless it exists, and remember what they
+# created; if_new runs a command only for what this run created, so an existing TAP keeps its
+# state (`link` may have changed it).
+CREATED=' '
+new_netns() {
+  ns_exists && return 0
+  "$@"
+  CREATED+="$NS "
+  say "namespace $NS created"
 }
 
-ensure_bridge() {
-  if ! link_exists "$1"; then
-    ip -n "$NS" link add name "$1" type bridge stp_state 0 forward_delay 0
-  fi
-  ip -n "$NS" link set dev "$1" up
+new_link() {
+  local name=$1
+  shift
+  link_exists "$name" && return 0
+  "$@"
+  CREATED+="$name "
 }
 
-# TAP $1 owned by the QEMU user, on bridge $2 when the cable ($3) is plugged, else off the
-# bridge and down. An existing TAP keeps its state: `link` may have changed it.
-ensure_tap() {
-  link_exists "$1" && return 0
-  ip -n "$NS" tuntap add dev "$1" mode tap user "$QEMU_UID" group "$QEMU_GID"
-  if [[ $3 == up ]]; then
-    ip -n "$NS" link set dev "$1" master "$2" up
-  else
-    ip -n "$NS" link set dev "$1" down
-  fi
+if_new() {
+  local name=$1
+  shift
+  [[ $CREATED == *" $name "* ]] || return 0
+  "$@"
 }
 
-# Delay, loss and rate of traffic towards the guest (the TAP's egress): set_netem TAP RATE_KBIT
-# BURST_BYTES NETEM_ARGS... A kernel without sch_netem still gets a working lab: the rate alone
-# from tbf (as the app does; RATE_KBIT "-" when none was asked), a warning for the rest.
+# Delay, loss and rate of traffic towards the guest (the TAP's egress). A kernel without
+# sch_netem still gets a working lab, as in the app: `netem_fallback DEV RATE_KBIT tc ...` names
+# the tbf rate limit that `set_netem DEV tc ...` (netem) falls back to, with a warning for the
+# rest; without a rate there is nothing to fall back to.
+FALLBACK=()
+netem_fallback() { FALLBACK=("$@"); }
+
 set_netem() {
-  local dev=$1 rate=$2 burst=$3
-  shift 3
-  if tc -n "$NS" qdisc replace dev "$dev" root netem "$@" 2>/dev/null; then
+  local dev=$1 impair
+  shift
+  impair=$*
+  impair=${impair#* netem}
+  impair=${impair# }
+  if "$@" 2>/dev/null; then
+    FALLBACK=()
     return
   fi
-  if [[ $rate != - ]] && tc -n "$NS" qdisc replace dev "$dev" root tbf rate "${rate}kbit" burst "$burst" latency 50ms; then
-    warn "no netem in this kernel (modprobe sch_netem): $dev is limited to ${rate} kbit/s with tbf; the delay and loss in ($*) are not applied"
+  if [[ ${FALLBACK[0]:-} == "$dev" ]] && "${FALLBACK[@]:2}"; then
+    warn "no netem in this kernel (modprobe sch_netem): $dev is limited to ${FALLBACK[1]} kbit/s with tbf; the delay and loss in ($impair) are not applied"
   else
-    warn "tc could not add netem ($*) to $dev; is sch_netem missing from this kernel (modprobe sch_netem)? That link runs unimpaired"
+    warn "tc could not add netem ($impair) to $dev; is sch_netem missing from this kernel (modprobe sch_netem)? That link runs unimpaired"
   fi
+  FALLBACK=()
 }
 
 ensure_runtime_dir() {
@@ -487,7 +526,7 @@ cmd_down() {
   wait
   if ns_exists; then
     kill_namespace_pids
-    ip netns delete "$NS"
+    delete_network
     say "namespace $NS deleted"
   fi
   rm -rf -- "$RUN_DIR"
@@ -572,10 +611,9 @@ cmd_link() {
     die "vm $1 has no TAP on bridge $2 (lab not up?). Start the lab first: $0 up"
   fi
   if [[ $3 == down ]]; then
-    ip -n "$NS" link set dev "$TAP" nomaster
-    ip -n "$NS" link set dev "$TAP" down
+    cable_down "$TAP"
   else
-    ip -n "$NS" link set dev "$TAP" master "$HOST_BRIDGE" up
+    cable_up "$TAP" "$HOST_BRIDGE"
   fi
   qemu_set_link "$1" "$NETDEV" "$3"
   say "cable $1-$2: $3"
