@@ -2,7 +2,8 @@
  * The lab verbs of the bundled CLI against a real lab: two tiny guests on one bridge, brought
  * up with `wirebench up` on the default accelerator path (no accel option, no WIREBENCH_ACCEL),
  * then status, exec, counters, link, capture | tshark, console with a piped stdin, and the same
- * verbs through the control socket of another engine that holds the lab. Always brought down.
+ * verbs (and `down`) through the control socket of another engine that holds the lab. Always
+ * brought down.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
@@ -20,6 +21,23 @@ const CLI = 'out/cli/wirebench.mjs';
 const env = { ...process.env };
 delete env.WIREBENCH_ACCEL;
 const run = (args: string[], input?: string) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env, timeout: 150_000, ...(input !== undefined ? { input } : {}) });
+
+/** Like `run`, without blocking this process: needed while an engine in this process serves the CLI. */
+function runAsync(args: string[], input?: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
+    child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+    child.stdin.end(input ?? '');
+  });
+}
 
 function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
@@ -104,19 +122,22 @@ describe('wirebench lab verbs on a running lab', () => {
   });
 
   it('capture | tshark -r - decodes the ICMP of a running ping; a second capture (--bridge -w) joins the first one\'s engine', async () => {
-    const tshark = spawn('tshark', ['-r', '-', '-Y', 'icmp', '-T', 'fields', '-e', 'ip.src', '-e', 'ip.dst', '-e', 'icmp.type'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // A real shell pipe, as a person types it; pipefail: the pipeline succeeds only if both do.
+    const pipeline = spawn('bash', ['-c', `set -o pipefail; "$0" ${CLI} capture "$1" a eth0 | tshark -r - -Y icmp -T fields -e ip.src -e ip.dst -e icmp.type`, process.execPath, file], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let decoded = '';
-    tshark.stdout!.setEncoding('utf8').on('data', (t: string) => (decoded += t));
-    const children: ChildProcess[] = [tshark];
+    let nicLog = '';
+    pipeline.stdout!.setEncoding('utf8').on('data', (t: string) => (decoded += t));
+    pipeline.stderr!.setEncoding('utf8').on('data', (t: string) => (nicLog += t));
+    const children: ChildProcess[] = [pipeline];
+    let capturePid = 0;
     try {
-      const nicCapture = spawn(process.execPath, [CLI, 'capture', file, 'a', 'eth0'], { env, stdio: ['ignore', tshark.stdin!, 'pipe'] });
-      children.push(nicCapture);
-      // Ours is not tshark's writer: once the capture exits, tshark sees the end of its input.
-      tshark.stdin!.destroy();
-      let nicLog = '';
-      nicCapture.stderr!.setEncoding('utf8').on('data', (t: string) => (nicLog += t));
       await waitFor('the NIC capture', () => nicLog.includes('capturing'), 60_000);
       expect(nicLog).toContain('capturing a/eth0 (lan)');
+      capturePid = Number(execFileSync('pgrep', ['-P', String(pipeline.pid), '-f', `wirebench.mjs capture ${file} a eth0`], { encoding: 'utf8' }).trim());
+      expect(capturePid).toBeGreaterThan(0);
 
       // This one finds the first capture's control socket and goes through it.
       const bridgeFile = join(dir, 'bridge.pcap');
@@ -134,10 +155,9 @@ describe('wirebench lab verbs on a running lab', () => {
       bridgeCapture.kill('SIGINT');
       expect(await exited(bridgeCapture), bridgeLog).toBe(0);
       expect(bridgeLog).toMatch(/capture of bridge lan ended \(interrupted\): \d+ packets/);
-      nicCapture.kill('SIGTERM');
-      expect(await exited(nicCapture), nicLog).toBe(0);
+      process.kill(capturePid, 'SIGTERM');
+      expect(await exited(pipeline), nicLog).toBe(0);
       expect(nicLog).toMatch(/capture of a\/eth0 \(lan\) ended \(terminated\): \d+ packets/);
-      expect(await exited(tshark)).toBe(0);
       const rows = decoded.trim().split('\n');
       expect(rows.filter((r) => r === '10.0.0.1\t10.0.0.2\t8').length).toBeGreaterThanOrEqual(3);
       expect(rows.filter((r) => r === '10.0.0.2\t10.0.0.1\t0').length).toBeGreaterThanOrEqual(3);
@@ -146,6 +166,7 @@ describe('wirebench lab verbs on a running lab', () => {
       // The first capture's engine is gone, and its socket with it.
       expect(existsSync(controlSocketPath(ns))).toBe(false);
     } finally {
+      if (capturePid && pipeline.exitCode === null) process.kill(capturePid, 'SIGKILL');
       for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
   }, 150_000);
@@ -169,15 +190,15 @@ describe('wirebench lab verbs on a running lab', () => {
     expect(statSync(socket).isSocket()).toBe(true);
     expect(statSync(socket).mode & 0o777).toBe(0o600);
 
-    const cliStatus = run(['status', file]);
+    const cliStatus = await runAsync(['status', file]);
     expect(cliStatus.status, cliStatus.stderr).toBe(0);
     expect(cliStatus.stdout).toContain(`served by: control socket ${socket}`);
     expect(cliStatus.stdout).toMatch(/^vm a: running \(pid \d+, accel tcg\)$/m);
 
-    const exec = run(['exec', file, 'a', '--', 'uname', '-n']);
+    const exec = await runAsync(['exec', file, 'a', '--', 'uname', '-n']);
     expect(exec.status, exec.stderr).toBe(0);
     expect(exec.stdout.trim()).toBe('a');
-    const console = run(['console', file, 'a'], 'echo via-$((40+2))\n');
+    const console = await runAsync(['console', file, 'a'], 'echo via-$((40+2))\n');
     expect(console.status, console.stderr).toBe(0);
     expect(console.stdout).toContain('via-42');
 
@@ -186,16 +207,22 @@ describe('wirebench lab verbs on a running lab', () => {
 
     // A VM that is not running: said so, exit 1.
     await holder.invoke('vm.stop', { vm: 'b' });
-    const stopped = run(['exec', file, 'b', '--', 'true']);
+    const stopped = await runAsync(['exec', file, 'b', '--', 'true']);
     expect(stopped.status).toBe(1);
     expect(stopped.stderr).toContain(`VM b is stopped, not running: start it with \`wirebench up ${file}\``);
 
+    // `down` while the holder holds the lab: the holder brings it down (its VMs, its socket).
+    const down = await runAsync(['down', file]);
+    expect(down.status, down.stderr).toBe(0);
+    expect(down.stdout).toContain(`namespace ${ns}: down`);
+    expect(namespaces()).not.toContain(ns);
+    expect(existsSync(socket)).toBe(false);
+    expect((await holder.invoke('lab.status', {})).running).toBe(false);
     await holder.close();
     holder = null;
-    expect(existsSync(socket)).toBe(false);
-  }, 120_000);
+  }, 150_000);
 
-  it('down removes everything; afterwards the verbs say the lab is not running', () => {
+  it('once down, the verbs say the lab is not running', () => {
     const down = run(['down', file]);
     expect(down.status, down.stderr).toBe(0);
     expect(namespaces()).not.toContain(ns);

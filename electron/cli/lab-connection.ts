@@ -36,7 +36,7 @@ import {
   type LabEvent,
 } from '../../shared/api.js';
 import { namespaceName } from '../../shared/host-names.js';
-import { isProcessRunning } from '../../shared/process-state.js';
+import { isProcessRunning } from '../common/process-state.js';
 import type { LabDocument } from '../../shared/lab.js';
 import { serverMessageSchema } from '../../shared/ws-protocol.js';
 import { Engine, type EngineOptions } from '../engine/engine.js';
@@ -98,6 +98,18 @@ export async function connectLab(file: string, options: ConnectOptions = {}): Pr
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/**
+ * The engine that holds the lab, over its control socket, or null when none does (for `up` and
+ * `down`, which otherwise run their own engine: a lab held by the app is brought down by the app).
+ */
+export async function connectHolder(file: string): Promise<LabConnection | null> {
+  const fromFile = await readLabFile(file);
+  const namespace = namespaceName(fromFile);
+  const socketPath = controlSocketPath(namespace);
+  const socket = await tryConnect(socketPath);
+  return socket ? remoteLab(socket, namespace, socketPath, fromFile) : null;
 }
 
 async function remoteLab(socket: Socket, namespace: string, socketPath: string, fromFile: LabDocument): Promise<LabConnection> {

@@ -31,7 +31,8 @@ import {
   UsageError,
 } from './commands/verb-args.js';
 import { exitCodeOf, withLab } from './commands/verb-support.js';
-import { connectLab } from './lab-connection.js';
+import { connectHolder, connectLab } from './lab-connection.js';
+import type { LabStatus } from '../../shared/api.js';
 
 const USAGE = `usage: wirebench <command> [args]
   validate FILE                        check a lab document, print each problem with its JSON path
@@ -69,6 +70,13 @@ function takeOptions(args: string[], names: string[]): { options: Record<string,
   return { options, rest };
 }
 
+/** `up` and `down`'s summary (the same lines as commands/up-down.ts prints). */
+function printUpDown(status: LabStatus, out: (line: string) => void): number {
+  out(`namespace ${status.namespace}: ${status.running ? 'up' : 'down'}`);
+  for (const vm of status.vms) out(`  ${vm.name}: ${vm.state}${vm.pid ? ` (pid ${vm.pid})` : ''}${vm.reason ? ` — ${vm.reason}` : ''}`);
+  return 0;
+}
+
 /** The running lab, through whatever holds it; console and capture serve it to others while they run. */
 const openLab = (file: string, options: { serve?: boolean } = {}) => connectLab(file, { ...options, onWait: (message) => process.stderr.write(`wirebench: ${message}\n`) });
 
@@ -97,10 +105,15 @@ const commands: Record<string, Command> = {
     const networkOnly = args.includes('--network-only');
     const files = args.filter((a) => a !== '--network-only');
     if (files.length !== 1) throw new UsageError('up takes exactly one FILE');
+    const held = await connectHolder(files[0]!);
+    if (held) return withLab(async () => held, async (lab) => printUpDown(await lab.invoke(networkOnly ? 'lab.upNetwork' : 'lab.up', {}), out));
     return upCommand(files[0]!, networkOnly, out);
   },
   down: async (args, out) => {
     if (args.length !== 1) throw new UsageError('down takes exactly one FILE');
+    // A lab another engine holds (the app, serve, a console) is brought down by that engine.
+    const held = await connectHolder(args[0]!);
+    if (held) return withLab(async () => held, async (lab) => printUpDown(await lab.invoke('lab.down', {}), out));
     return downCommand(args[0]!, out);
   },
   status: async (args, out) => {

@@ -50,9 +50,9 @@ export async function captureCommand(lab: LabConnection, args: CaptureArgs, io: 
     ];
     for (const [signal, why] of reasons) process.once(signal, () => resolve(why));
     if (fd === null) {
-      io.stdout.on('error', () => {
+      io.stdout.on('error', (err: NodeJS.ErrnoException) => {
         outputGone = true;
-        resolve('stdout closed');
+        resolve(err.code === 'EPIPE' ? 'stdout closed' : `stdout failed: ${err.message}`);
       });
     }
     lab.onLost((why) => {
