@@ -9,7 +9,9 @@ it('joins runtime paths as node:path would, without node:path', () => {
   expect(runtimeRoot(0, '/run/user/0')).toBe('/run/wirebench/0');
   const dir = labRuntimeDir('/run/wirebench/0/', 'wb-12345678');
   expect(dir).toBe('/run/wirebench/0/wb-12345678');
-  expect(vmRuntimePaths(dir, 'a')).toEqual({
+  const paths = vmRuntimePaths(dir, 'a');
+  for (const path of Object.values(paths)) expect(path).toBe(posix.join(dir, path.slice(dir.length + 1)));
+  expect(paths).toMatchObject({
     qmpSocket: `${dir}/a.qmp`,
     serialSocket: `${dir}/a.serial`,
     serialLog: `${dir}/a.log`,
