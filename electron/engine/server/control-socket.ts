@@ -271,8 +271,12 @@ export class LabControl {
   }
 
   update(namespace: string | null): Promise<void> {
-    this.chain = this.chain.then(() => this.apply(namespace));
+    this.chain = this.chain.then(() => this.apply(namespace)).catch((err: unknown) => this.report(`control socket: ${(err as Error).message}`));
     return this.chain;
+  }
+
+  private report(message: string): void {
+    (this.options.onError ?? ((text: string) => process.stderr.write(`wirebench: ${text}\n`)))(message);
   }
 
   /** Stops listening and ends every connection now. */
@@ -305,8 +309,7 @@ export class LabControl {
       const code = (err as { code?: unknown }).code;
       // Another engine holds the lab.
       if (code === 'lab-held') return;
-      const report = this.options.onError ?? ((message: string) => process.stderr.write(`wirebench: ${message}\n`));
-      report(`cannot serve the lab's control socket ${path}: ${(err as Error).message}`);
+      this.report(`cannot serve the lab's control socket ${path}: ${(err as Error).message}`);
     }
   }
 }
