@@ -37,7 +37,7 @@ const restrict = (...kinds) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'out/**', 'test-results/**', 'dist/**'] },
+  { ignores: ['node_modules/**', 'out/**', 'test-results/**', '.cache/**', 'bench/results/**'] },
   {
     files: ['**/*.{ts,tsx,mts,cts,js,mjs,cjs}'],
     languageOptions: { parser: tseslint.parser, ecmaVersion: 'latest', sourceType: 'module' },
