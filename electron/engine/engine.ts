@@ -27,7 +27,7 @@ import { unchangedSince, type FileStamp } from './lab/file-stamp.js';
 import { changedOnDisk } from './lab/save-errors.js';
 import { LabRuntime, type LabRuntimeOptions } from './lab/lab-runtime.js';
 import { findNicsByMac } from './lab/nic-lookup.js';
-import { LabControl } from './server/control-socket.js';
+import { LabControl, refuseIfHeldElsewhere } from './server/control-socket.js';
 import { RecoveryStore } from './lab/recovery-store.js';
 import { exportLab } from './export/export-lab.js';
 import { openInWireshark, wiresharkStatus } from './capture/wireshark-launcher.js';
@@ -121,6 +121,8 @@ export class Engine {
       onConsoleData: (vm, data) => this.consoles.publish(vm, data),
       ...(this.path ? { labFileDir: dirname(this.path) } : {}),
     });
+    // Another engine serving this lab's control socket owns its QEMU sockets: say so, do not half-adopt.
+    if (!this.runtime.isUp()) await refuseIfHeldElsewhere(this.runtime.namespace, lab.name);
     await this.runtime.adoptRunning();
     return this.runtime;
   }

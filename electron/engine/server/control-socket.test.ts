@@ -4,17 +4,19 @@
  * (electron/cli/lab-connection.ts) is exercised against the same fake.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LabEvent, Reply } from '../../../shared/api.js';
 import { namespaceName } from '../../../shared/host-names.js';
 import { LAB_FORMAT, serializeLab, validateLab } from '../../../shared/lab.js';
 import { connectLab } from '../../cli/lab-connection.js';
+import { Engine } from '../engine.js';
 import type { EngineClient } from '../engine-client.js';
-import { ControlSocketServer, controlSocketPath, LabControl, socketAnswers, type ControlEndpoint } from './control-socket.js';
+import { ControlSocketServer, controlSocketPath, LabControl, refuseIfHeldElsewhere, socketAnswers, type ControlEndpoint } from './control-socket.js';
 
 const lab = (() => {
   const r = validateLab({ format: LAB_FORMAT, id: 'feedc0de00000001', name: 'ctl', bridges: [{ name: 'lan' }], vms: [{ name: 'a' }], nics: [{ vm: 'a', bridge: 'lan' }] });
@@ -206,6 +208,36 @@ describe('control socket', () => {
     await control.close();
     expect(existsSync(join(dir, 'wb-00000001', 'control.sock'))).toBe(false);
     expect(errors).toEqual([]);
+  });
+});
+
+describe('an engine and a lab another engine holds', () => {
+  it('refuses to adopt it (QEMU would not answer) and says who has it', async () => {
+    // A namespace of our own, and a control socket answering in its runtime folder.
+    const id = randomBytes(8).toString('hex');
+    const held = { ...lab, id };
+    const ns = namespaceName(held);
+    const socket = controlSocketPath(ns);
+    execFileSync('ip', ['netns', 'add', ns]);
+    mkdirSync(dirname(socket), { recursive: true });
+    const server = await ControlSocketServer.listen(socket, new FakeEngine());
+    const dir = mkdtempSync(join(tmpdir(), 'wb-ctl-'));
+    const file = join(dir, 'held.lab.json');
+    writeFileSync(file, serializeLab(held));
+    const engine = new Engine({ controlSocket: false });
+    try {
+      await engine.invoke('lab.open', { path: file });
+      const reply = await engine.dispatch('lab.status', {});
+      expect(reply).toMatchObject({ ok: false, error: { code: 'lab-held', message: expect.stringContaining(`which answers on ${socket}`) } });
+      // Once that engine is gone, this one may take the lab over (here: a bare namespace, nothing to adopt).
+      await server.close(false);
+      expect(await refuseIfHeldElsewhere(ns, 'ctl')).toBeUndefined();
+    } finally {
+      await engine.close();
+      await server.close(false);
+      rmSync(dirname(socket), { recursive: true, force: true });
+      execFileSync('ip', ['netns', 'del', ns]);
+    }
   });
 });
 

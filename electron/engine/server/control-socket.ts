@@ -25,7 +25,7 @@
 import { chmodSync, existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
-import type { LabEvent, Reply } from '../../../shared/api.js';
+import { WirebenchError, type LabEvent, type Reply } from '../../../shared/api.js';
 import { labRuntimeDir, runtimeRoot } from '../../../shared/runtime-paths.js';
 import { MAX_MESSAGE_BYTES, requestSchema, type ServerMessage } from '../../../shared/ws-protocol.js';
 import type { EngineClient } from '../engine-client.js';
@@ -38,6 +38,21 @@ const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 /** `<labDir>/control.sock` of the lab whose namespace is `namespace`, for this process's user. */
 export function controlSocketPath(namespace: string, uid = process.getuid?.() ?? 0, xdgRuntimeDir = process.env.XDG_RUNTIME_DIR): string {
   return join(labRuntimeDir(runtimeRoot(uid, xdgRuntimeDir), namespace), CONTROL_SOCKET_NAME);
+}
+
+/**
+ * Refuses to adopt a lab that another engine holds: QEMU would not answer a second client, so
+ * adopting would only see the VMs as crashed. Costs one stat when the lab's namespace does not exist.
+ */
+export async function refuseIfHeldElsewhere(namespace: string, labName: string): Promise<void> {
+  if (!existsSync(`/run/netns/${namespace}`)) return;
+  const path = controlSocketPath(namespace);
+  if (!existsSync(path) || !(await socketAnswers(path, 1_000))) return;
+  throw new WirebenchError(
+    'lab-held',
+    `lab "${labName}" is run by another Wirebench program (the app, wirebench serve, or a wirebench console or capture), which answers on ${path}`,
+    'use that program (the wirebench CLI verbs go through it), or close it first',
+  );
 }
 
 /** What the control socket needs from the engine (the real `Engine`, or a test double). */
