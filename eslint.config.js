@@ -17,23 +17,35 @@ import tseslint from 'typescript-eslint';
 
 const TESTS = ['**/*.test.ts', '**/*.test.tsx', '**/test-support/**'];
 
+// Every `/` in these patterns is written \x2F: esquery (for `import()` below) ends a regex at any `/`.
+const SLASH = '\\x2F';
+
 /** Relative imports reaching into a top-level folder: `../renderer/x.js`, `../../../electron/engine/y.js`. */
-const into = (folder) => `^(\\.{1,2}/)+(.*/)?${folder}(/|$)`;
+const into = (folder) => `^(\\.{1,2}${SLASH})+(.*${SLASH})?${folder}(${SLASH}|$)`;
 
 const rules = {
   renderer: { regex: into('renderer'), message: 'electron/, shared/ and packet/ must not import the renderer (it runs in the page). Move what both need to shared/ or packet/.' },
   electron: { regex: into('electron'), message: 'renderer/, shared/ and packet/ must not import electron/ (the page cannot run Node). Move what both need to shared/ or packet/.' },
   packet: { regex: into('packet'), message: 'shared/ must not import packet/.' },
-  electronPackage: { regex: '^electron(/|$)', message: "Only electron/main and electron/preload may import 'electron'." },
+  electronPackage: { regex: `^electron(${SLASH}|$)`, message: "Only electron/main and electron/preload may import 'electron'." },
   node: {
-    regex: `^(node:.*|(${builtinModules.map((m) => m.replace(/[/]/g, '\\/')).join('|')})(/.*)?)$`,
+    regex: `^(node:.*|(${builtinModules.map((m) => m.replaceAll('/', SLASH)).join('|')})(${SLASH}.*)?)$`,
     message: 'This code also runs in the page or a Web Worker: no Node modules here (packet/: only its Node side, packet/node.ts and packet/node/).',
   },
 };
 
-/** One `no-restricted-imports` setting; flat config replaces (does not merge) it per file, so the areas below never overlap. */
+/**
+ * The settings for one area: `no-restricted-imports` for static imports and re-exports, and
+ * the same patterns for `import()` (no-restricted-syntax). A later matching entry below
+ * replaces an earlier one's setting (flat config does not merge rule options), so each entry
+ * lists every pattern its files must obey.
+ */
 const restrict = (...kinds) => ({
   'no-restricted-imports': ['error', { patterns: kinds.map((k) => ({ regex: rules[k].regex, message: rules[k].message })) }],
+  'no-restricted-syntax': [
+    'error',
+    ...kinds.map((k) => ({ selector: `ImportExpression > Literal.source[value=/${rules[k].regex}/]`, message: rules[k].message })),
+  ],
 });
 
 export default tseslint.config(

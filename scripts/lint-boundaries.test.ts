@@ -31,6 +31,10 @@ const forbidden: Array<[string, string, string]> = [
   ['renderer/scratch.ts', "import { ipcRenderer } from 'electron';\nvoid ipcRenderer;", "the renderer importing 'electron'"],
   ['shared/scratch-electron.ts', "import { app } from 'electron';\nvoid app;", "shared/ importing 'electron'"],
   ['e2e/scratch.ts', "import { app } from 'electron';\nvoid app;", "an e2e file importing 'electron'"],
+  // import() is caught too (no-restricted-syntax, same patterns).
+  ['shared/scratch-dynamic.ts', "export const load = () => import('node:fs');", 'shared/ loading node:fs with import()'],
+  ['renderer/scratch-dynamic.ts', "export const load = () => import('../electron/engine/engine.js');", 'the renderer loading the engine with import()'],
+  ['electron/engine/scratch-dynamic.ts', "export const load = () => import('electron');", "the engine loading 'electron' with import()"],
 ];
 
 const allowed: Array<[string, string, string]> = [
@@ -46,6 +50,8 @@ const allowed: Array<[string, string, string]> = [
   ['packet/core/scratch.test.ts', "import { openEngine } from '../../electron/engine/test-support/system-lab.js';\nvoid openEngine;", 'a packet/ system test using the engine test support'],
   ['bench/scratch.ts', "import { startBrowserMode } from '../electron/engine/server/browser-mode.js';\nvoid startBrowserMode;", 'a bench importing the engine'],
   ['scratch.config.ts', "import { defineConfig } from 'electron-vite';\nvoid defineConfig;", "a config importing electron-vite (not 'electron')"],
+  ['electron/main/scratch-dynamic.ts', "export const load = () => import('electron');", "the Electron main process loading 'electron' with import()"],
+  ['packet/node/scratch-dynamic.ts', "export const load = () => import('node:worker_threads');", "packet/'s Node side loading node:worker_threads with import()"],
 ];
 
 interface EslintFileResult {
@@ -87,7 +93,8 @@ describe('import-boundary lint', () => {
     expect(status, 'eslint exits 1: npm run lint fails').toBe(1);
     for (const [file, , what] of forbidden) {
       const errors = results.get(file)?.messages.filter((m) => m.severity === 2) ?? [];
-      expect(errors.map((m) => m.ruleId), `${what} (${file})`).toEqual(['no-restricted-imports']);
+      const rule = file.includes('dynamic') ? 'no-restricted-syntax' : 'no-restricted-imports';
+      expect(errors.map((m) => m.ruleId), `${what} (${file})`).toEqual([rule]);
     }
   });
 
