@@ -35,13 +35,13 @@ const rules = {
 };
 
 /**
- * The settings for one area: `no-restricted-imports` for static imports and re-exports, and
+ * The settings for one area: `no-restricted-imports` (typescript-eslint's: also `import x = require()`) for static imports and re-exports, and
  * the same patterns for `import()` (no-restricted-syntax). A later matching entry below
  * replaces an earlier one's setting (flat config does not merge rule options), so each entry
  * lists every pattern its files must obey.
  */
 const restrict = (...kinds) => ({
-  'no-restricted-imports': ['error', { patterns: kinds.map((k) => ({ regex: rules[k].regex, message: rules[k].message })) }],
+  '@typescript-eslint/no-restricted-imports': ['error', { patterns: kinds.map((k) => ({ regex: rules[k].regex, message: rules[k].message })) }],
   'no-restricted-syntax': [
     'error',
     ...kinds.map((k) => ({ selector: `ImportExpression > Literal.source[value=/${rules[k].regex}/]`, message: rules[k].message })),
@@ -53,6 +53,7 @@ export default tseslint.config(
   {
     files: ['**/*.{ts,tsx,mts,cts,js,mjs,cjs}'],
     languageOptions: { parser: tseslint.parser, ecmaVersion: 'latest', sourceType: 'module' },
+    plugins: { '@typescript-eslint': tseslint.plugin },
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     // Everywhere by default (e2e, bench, scripts, test-support, configs): no 'electron'.
     rules: restrict('electronPackage'),

@@ -31,6 +31,7 @@ const forbidden: Array<[string, string, string]> = [
   ['renderer/scratch.ts', "import { ipcRenderer } from 'electron';\nvoid ipcRenderer;", "the renderer importing 'electron'"],
   ['shared/scratch-electron.ts', "import { app } from 'electron';\nvoid app;", "shared/ importing 'electron'"],
   ['e2e/scratch.ts', "import { app } from 'electron';\nvoid app;", "an e2e file importing 'electron'"],
+  ['electron/cli/scratch-require.ts', "import electron = require('electron');\nvoid electron;", "the CLI importing 'electron' with import = require()"],
   // import() is caught too (no-restricted-syntax, same patterns).
   ['shared/scratch-dynamic.ts', "export const load = () => import('node:fs');", 'shared/ loading node:fs with import()'],
   ['renderer/scratch-dynamic.ts', "export const load = () => import('../electron/engine/engine.js');", 'the renderer loading the engine with import()'],
@@ -93,7 +94,7 @@ describe('import-boundary lint', () => {
     expect(status, 'eslint exits 1: npm run lint fails').toBe(1);
     for (const [file, , what] of forbidden) {
       const errors = results.get(file)?.messages.filter((m) => m.severity === 2) ?? [];
-      const rule = file.includes('dynamic') ? 'no-restricted-syntax' : 'no-restricted-imports';
+      const rule = file.includes('dynamic') ? 'no-restricted-syntax' : '@typescript-eslint/no-restricted-imports';
       expect(errors.map((m) => m.ruleId), `${what} (${file})`).toEqual([rule]);
     }
   });
