@@ -18,6 +18,43 @@ const safePath = z
   .refine((p) => !/[,\s\0-\x1f\x7f]/.test(p), 'must not contain commas, spaces or control characters')
   .refine((p) => !p.split('/').includes('..'), 'must not contain ".."');
 
+/**
+ * PCI layout of the `pc` machine (`pc`, not `q35`: q35's root bus refuses hot-plug without
+ * pre-created root ports, see docs/platform-facts.md). Slots are fixed per NIC position so a
+ * hot-plugged NIC never shifts the others:
+ *
+ *   0x00 host bridge, 0x01 PIIX (ISA, IDE, ACPI)       (the machine's own)
+ *   0x02 a disk image's boot disk (QEMU's first free slot; tiny guests leave it empty)
+ *   0x03–0x1c NICs 0–25 on the root bus
+ *   0x1d a PCI bridge (`nicbr`), only when a VM has more NICs: NICs 26–56 in its slots 1–31
+ *   0x1e the cloud-init seed disk (read-only virtio-blk)
+ *   0x1f a disk image's guest-agent bus (virtio-serial)
+ */
+export const FIRST_NIC_SLOT = 3;
+/** Last root-bus slot for a NIC (hot-plugged NICs go to free slots up to here). */
+export const LAST_ROOT_NIC_SLOT = 0x1c;
+export const NIC_BRIDGE_SLOT = 0x1d;
+export const SEED_DISK_SLOT = 0x1e;
+export const AGENT_BUS_SLOT = 0x1f;
+/** QEMU id of the PCI bridge behind which NICs beyond the root bus's go. */
+export const NIC_BRIDGE_ID = 'nicbr';
+const ROOT_BUS_NICS = LAST_ROOT_NIC_SLOT - FIRST_NIC_SLOT + 1;
+/** Slots 1–31 of the bridge (slot 0 is left alone, as libvirt does). */
+const BRIDGE_NICS = 31;
+/** The most NICs one VM boots with: 26 on the root bus, 31 behind the bridge. */
+export const MAX_NICS_PER_VM = ROOT_BUS_NICS + BRIDGE_NICS;
+
+/** Where the NIC at `index` (its eth<N>) sits: a root-bus slot, or a slot of the NIC bridge. */
+export function nicPlacement(index: number): { bus: 'pci.0' | typeof NIC_BRIDGE_ID; slot: number } {
+  if (index < ROOT_BUS_NICS) return { bus: 'pci.0', slot: FIRST_NIC_SLOT + index };
+  return { bus: NIC_BRIDGE_ID, slot: 1 + index - ROOT_BUS_NICS };
+}
+
+/** Whether a VM with `count` NICs needs the PCI bridge. */
+export function needsNicBridge(count: number): boolean {
+  return count > ROOT_BUS_NICS;
+}
+
 export const qemuNicSpecSchema = z.strictObject({
   netdevId: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/),
   deviceId: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/),
@@ -41,7 +78,7 @@ export const qemuSpecSchema = z.strictObject({
       kind: z.literal('kernel'),
       kernel: safePath,
       initrd: safePath,
-      append: z.string().max(2000).refine((s) => !/[\0-\x1f\x7f]/.test(s), 'must not contain control characters'),
+      append: z.string().max(1000).refine((s) => !/[\0-\x1f\x7f]/.test(s), 'must not contain control characters'),
     }),
     z.strictObject({ kind: z.literal('disk'), disk: safePath }),
   ]),
@@ -55,18 +92,14 @@ export const qemuSpecSchema = z.strictObject({
    */
   agentSocket: safePath,
   pidFile: safePath,
-  nics: z.array(qemuNicSpecSchema).max(28),
+  /**
+   * The VM's cloud-init NoCloud seed (an ISO 9660 image labelled `cidata`, built from
+   * shared/cloud-init-seed.ts), attached read-only: hostname, NICs, routes, hosts, startup.
+   */
+  seedImage: safePath,
+  nics: z.array(qemuNicSpecSchema).max(MAX_NICS_PER_VM),
 });
 export type QemuSpec = z.infer<typeof qemuSpecSchema>;
-
-/**
- * First PCI slot used for NICs on the `pc` machine. Slots are fixed per NIC position so a
- * hot-plugged NIC never shifts the others. `pc` (not `q35`) because q35's root bus refuses
- * hot-plug without pre-created root ports (see docs/platform-facts.md).
- */
-export const FIRST_NIC_SLOT = 3;
-/** PCI slot of a disk image's guest-agent bus (31, the last; NICs take 3 up to 3 + 27). */
-export const AGENT_BUS_SLOT = 0x1f;
 
 /**
  * virtio-net offloads, all off, so every frame on a lab cable is one a real wire could carry.
@@ -94,9 +127,11 @@ export const NIC_OFFLOADS_OFF = {
   guest_ufo: false,
 } as const;
 
-export function nicDeviceArg(nic: QemuNicSpec, slot: number): string {
+export function nicDeviceArg(nic: QemuNicSpec, index: number): string {
   const offloads = Object.keys(NIC_OFFLOADS_OFF).map((property) => `${property}=off`).join(',');
-  return `virtio-net-pci,netdev=${nic.netdevId},id=${nic.deviceId},mac=${nic.mac},addr=0x${slot.toString(16)},${offloads}`;
+  const { bus, slot } = nicPlacement(index);
+  const onBridge = bus === NIC_BRIDGE_ID ? `bus=${NIC_BRIDGE_ID},` : '';
+  return `virtio-net-pci,netdev=${nic.netdevId},id=${nic.deviceId},mac=${nic.mac},${onBridge}addr=0x${slot.toString(16)},${offloads}`;
 }
 
 export function netdevArg(nic: QemuNicSpec): string {
@@ -131,8 +166,12 @@ export function qemuArgs(spec: QemuSpec): string[] {
     args.push('-device', 'virtserialport,bus=agent-bus.0,chardev=agent0,name=org.qemu.guest_agent.0');
     args.push('-drive', `file=${spec.boot.disk},format=qcow2,if=virtio,id=disk0`);
   }
+  // The seed: read-only, in its own fixed slot; the guest finds it by its label (`cidata`).
+  args.push('-drive', `file=${spec.seedImage},format=raw,if=none,id=seed0,readonly=on`);
+  args.push('-device', `virtio-blk-pci,drive=seed0,id=seed,addr=0x${SEED_DISK_SLOT.toString(16)}`);
+  if (needsNicBridge(spec.nics.length)) args.push('-device', `pci-bridge,id=${NIC_BRIDGE_ID},chassis_nr=1,addr=0x${NIC_BRIDGE_SLOT.toString(16)}`);
   spec.nics.forEach((nic, i) => {
-    args.push('-netdev', netdevArg(nic), '-device', nicDeviceArg(nic, FIRST_NIC_SLOT + i));
+    args.push('-netdev', netdevArg(nic), '-device', nicDeviceArg(nic, i));
   });
   args.push('-daemonize', '-pidfile', spec.pidFile);
   return args;

@@ -29,6 +29,8 @@ export interface VmRuntimePaths {
   serialLog: string;
   agentSocket: string;
   pidFile: string;
+  /** The VM's cloud-init seed image (shared/cloud-init-seed.ts), rebuilt before each start. */
+  seedImage: string;
 }
 
 export function vmRuntimePaths(labDir: string, vm: string): VmRuntimePaths {
@@ -38,5 +40,6 @@ export function vmRuntimePaths(labDir: string, vm: string): VmRuntimePaths {
     serialLog: join(labDir, `${vm}.log`),
     agentSocket: join(labDir, `${vm}.agent`),
     pidFile: join(labDir, `${vm}.pid`),
+    seedImage: join(labDir, `${vm}.seed.iso`),
   };
 }

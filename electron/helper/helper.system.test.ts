@@ -294,6 +294,10 @@ describe('privileged helper on the real system', () => {
     const disk = join(scratch, 'disk.qcow2');
     sh('qemu-img', ['create', '-q', '-f', 'qcow2', disk, '16M']);
     chmodSync(disk, 0o666);
+    // Any readable file will do for the seed drive here: this guest never reads it.
+    const seed = join(scratch, 'seed.iso');
+    writeFileSync(seed, Buffer.alloc(64 * 1024));
+    chmodSync(seed, 0o644);
     const spec: QemuSpec = {
       name: 'probe',
       accel: ['tcg'],
@@ -306,6 +310,7 @@ describe('privileged helper on the real system', () => {
       serialLog: `${LAB_DIR}/probe.log`,
       agentSocket: `${LAB_DIR}/probe.agent`,
       pidFile: `${LAB_DIR}/probe.pid`,
+      seedImage: seed,
       nics: [{ netdevId: 'net-b', deviceId: 'nic-b', tap: 'd.b', mac: '52:54:00:12:34:56', linkUp: true }],
     };
     await expect(client.call({ op: 'qemu.start', ns: NS, spec: { ...spec, boot: { kind: 'disk', disk: `${scratch}/missing.qcow2` } } })).rejects.toMatchObject({ code: 'not-found' });

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LabValidationError, type LabDocumentInput } from '../../../shared/lab.js';
 import { exportLibvirt } from './libvirt-export.js';
+import { MAX_NICS_PER_VM } from '../../../shared/qemu-spec.js';
 
 const demoInput = demoLabInput() as LabDocumentInput;
 const goldenDir = new URL('./__golden__/libvirt/', import.meta.url).pathname;
@@ -25,6 +26,16 @@ const variantInput: LabDocumentInput = {
     { vm: 'router-1', bridge: 'core', ip: '10.2.0.1/24', impairments: { delayMs: 20, jitterMs: 5, lossPercent: 2, rateKbit: 1000 } },
     { vm: 'h', bridge: 'core', ip: '10.2.0.2/24', link: 'down' },
   ],
+};
+
+const manyNicsBridges = Array.from({ length: MAX_NICS_PER_VM }, (_, i) => ({ name: `n${i}` }));
+const manyNicsInput: LabDocumentInput = {
+  format: 'wirebench/1',
+  id: '89abcdef01234567',
+  name: 'many',
+  bridges: manyNicsBridges,
+  vms: [{ name: 'v' }],
+  nics: manyNicsBridges.map((b, i) => ({ vm: 'v', bridge: b.name, ip: `10.${i}.0.1/24` })),
 };
 
 const scratch = mkdtempSync(join(tmpdir(), 'wb-libvirt-export-'));
@@ -52,12 +63,13 @@ function shellcheck(file: string): void {
 describe('exportLibvirt', () => {
   it('matches the golden files for the demo lab', () => {
     const { files } = exportLibvirt(demoInput);
-    expect(Object.keys(files).sort()).toEqual(['define.sh', 'domain-a.xml', 'domain-b.xml', 'domain-r.xml', 'network-lan.xml', 'network-wan.xml']);
+    expect(Object.keys(files).filter((f) => !f.startsWith('seed-')).sort()).toEqual(['define.sh', 'domain-a.xml', 'domain-b.xml', 'domain-r.xml', 'network-lan.xml', 'network-wan.xml']);
+    expect(Object.keys(files).filter((f) => f.startsWith('seed-r.')).sort()).toEqual(['seed-r.meta-data', 'seed-r.network-config', 'seed-r.user-data']);
     for (const [name, text] of Object.entries(files)) expectGolden(goldenDir, name, text);
   });
 
   it('writes XML that libvirt schemas accept and define scripts shellcheck finds nothing in', { timeout: 120_000 }, () => {
-    for (const input of [demoInput, variantInput, { format: 'wirebench/1', name: 'empty' } satisfies LabDocumentInput]) {
+    for (const input of [demoInput, variantInput, manyNicsInput, { format: 'wirebench/1', name: 'empty' } satisfies LabDocumentInput]) {
       const dir = writeFiles(exportLibvirt(input).files);
       for (const name of readdirSync(dir)) {
         if (name.startsWith('network-')) validateXml(join(dir, name), 'network');
@@ -98,10 +110,22 @@ describe('exportLibvirt', () => {
     const h = files['domain-h.xml']!;
     expect(h).toContain("<link state='down'/>");
     expect(h).toContain('<kernel>/var/cache/wirebench/guest/vmlinuz</kernel>');
-    expect(h).toMatch(/<cmdline>console=ttyS0 quiet panic=-1 wb\.host=h wb\.nic=eth0,52:54:00:[0-9a-f:]+,10\.2\.0\.2\/24 wb\.hosts=/);
+    // The configuration is on the seed disk, not the command line.
+    expect(h).toContain('<cmdline>console=ttyS0 quiet panic=-1</cmdline>');
+    expect(h).toMatch(/<disk type='file' device='disk'>\s*<driver name='qemu' type='raw'\/>\s*<source file='\/var\/lib\/wirebench\/seeds\/wb-01234567\/seed-h\.iso'\/>\s*<target dev='vda' bus='virtio'\/>\s*<readonly\/>\s*<address type='pci' domain='0x0000' bus='0x00' slot='0x1e' function='0x0'\/>/);
+    expect(files['seed-h.network-config']).toContain('"10.2.0.2/24"');
     expect(files['network-core.xml']).toContain("<bridge name='br-core' stp='off' delay='0'/>");
     expect(files['network-core.xml']).not.toContain('<forward');
     expect(files['network-core.xml']).toContain('"it\'s <"odd"> & - - ?$(x)"');
+  });
+
+  it('puts NICs beyond the root bus behind a pci-bridge controller, as the app does', () => {
+    const { files } = exportLibvirt(manyNicsInput);
+    const v = files['domain-v.xml']!;
+    expect(v).toContain("<controller type='pci' index='1' model='pci-bridge'>");
+    expect(v).toContain("bus='0x01' slot='0x01'");
+    expect(v).toContain("bus='0x00' slot='0x1c'");
+    expect(v.match(/<interface /g)).toHaveLength(MAX_NICS_PER_VM);
   });
 
   it('define.sh defines networks before domains and points kernels at WIREBENCH_GUEST_DIR', () => {
@@ -133,6 +157,9 @@ describe('exportLibvirt', () => {
     const h = readFileSync(join(dir, 'defined-8.xml'), 'utf8');
     expect(h).toContain(`<kernel>${guest}/vmlinuz</kernel>`);
     expect(h).toContain(`<initrd>${guest}/initrd.img</initrd>`);
+    // The seed images are built next to the script and the domains point at them.
+    expect(h).toContain(`<source file='${dir}/seeds/seed-h.iso'/>`);
+    expect(execFileSync('xorriso', ['-indev', join(dir, 'seeds/seed-h.iso'), '-pvd_info'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })).toMatch(/Volume Id\s*:\s*cidata/);
   });
 
   it('define.sh stops before touching libvirt when the tiny guest is missing', () => {

@@ -10,12 +10,17 @@
 import { LabValidationError, validateLab, type LabDocument, type LabDocumentInput, type Nic } from '../../../shared/lab.js';
 import { hostBridgeName, namespaceName, vmBridgesSorted } from '../../../shared/host-names.js';
 import { guestKernelCmdline, nicMac } from '../../../shared/guest-cmdline.js';
-import { FIRST_NIC_SLOT } from '../../../shared/qemu-spec.js';
+import { NIC_BRIDGE_SLOT, SEED_DISK_SLOT, needsNicBridge, nicPlacement } from '../../../shared/qemu-spec.js';
+import { SEED_FILES, renderSeed, seedImageCommand } from '../../../shared/cloud-init-seed.js';
 import { shComment, shQuote } from './shell-quote.js';
 import { ROOT_GUEST_DIR } from './bash-export.js';
 
 export interface LibvirtExport {
-  /** File name → content: `network-<bridge>.xml`, `domain-<vm>.xml`, `define.sh`. */
+  /**
+   * File name → content: `network-<bridge>.xml`, `domain-<vm>.xml`, `define.sh`, and each VM's
+   * cloud-init seed files `seed-<vm>.meta-data`, `.user-data`, `.network-config` (define.sh
+   * builds them into `seeds/seed-<vm>.iso`, attached read-only as in the app).
+   */
   files: Record<string, string>;
 }
 
@@ -56,7 +61,16 @@ function networkXml(lab: LabDocument, bridge: string): string {
   ].join('\n');
 }
 
-function interfaceXml(lab: LabDocument, nic: Nic, slot: number): string[] {
+/** Where the domain XML says the seed images are; define.sh puts the real folder in. */
+export function libvirtSeedDir(lab: LabDocument): string {
+  return `/var/lib/wirebench/seeds/${namespaceName(lab)}`;
+}
+
+function pciAddress(bus: number, slot: number): string {
+  return `<address type='pci' domain='0x0000' bus='0x${bus.toString(16).padStart(2, '0')}' slot='0x${slot.toString(16).padStart(2, '0')}' function='0x0'/>`;
+}
+
+function interfaceXml(lab: LabDocument, nic: Nic, index: number): string[] {
   const lines = [
     `    <interface type='network'>`,
     `      <source network='${libvirtNetworkName(lab, nic.bridge)}'/>`,
@@ -79,7 +93,9 @@ function interfaceXml(lab: LabDocument, nic: Nic, slot: number): string[] {
     const parts = [delayMs ? `delay ${delayMs}ms${jitterMs ? ` (jitter ${jitterMs}ms)` : ''}` : '', lossPercent ? `loss ${lossPercent}%` : ''];
     lines.push(`      <!-- Wirebench impairment not expressible in libvirt: ${parts.filter(Boolean).join(', ')} -->`);
   }
-  lines.push(`      <address type='pci' domain='0x0000' bus='0x00' slot='0x${slot.toString(16).padStart(2, '0')}' function='0x0'/>`, `    </interface>`);
+  // The app's PCI layout (shared/qemu-spec.ts): root-bus slots, then the PCI bridge (bus 1).
+  const { bus, slot } = nicPlacement(index);
+  lines.push(`      ${pciAddress(bus === 'pci.0' ? 0 : 1, slot)}`, `    </interface>`);
   return lines;
 }
 
@@ -91,7 +107,7 @@ function domainXml(lab: LabDocument, vmName: string): string {
     os.push(
       `    <kernel>${xmlText(`${ROOT_GUEST_DIR}/vmlinuz`)}</kernel>`,
       `    <initrd>${xmlText(`${ROOT_GUEST_DIR}/initrd.img`)}</initrd>`,
-      `    <cmdline>${xmlText(guestKernelCmdline(lab, vmName))}</cmdline>`,
+      `    <cmdline>${xmlText(guestKernelCmdline())}</cmdline>`,
     );
   } else {
     if (!vm.image.path.startsWith('/')) {
@@ -108,8 +124,22 @@ function domainXml(lab: LabDocument, vmName: string): string {
       `    </disk>`,
     );
   }
+  // The cloud-init seed, read-only in its fixed slot, as in the app.
+  disks.push(
+    `    <disk type='file' device='disk'>`,
+    `      <driver name='qemu' type='raw'/>`,
+    `      <source file='${xmlText(`${libvirtSeedDir(lab)}/seed-${vmName}.iso`)}'/>`,
+    `      <target dev='${vm.image.kind === 'tiny' ? 'vda' : 'vdb'}' bus='virtio'/>`,
+    `      <readonly/>`,
+    `      ${pciAddress(0, SEED_DISK_SLOT)}`,
+    `    </disk>`,
+  );
   const nicsByBridge = new Map(lab.nics.filter((n) => n.vm === vmName).map((n) => [n.bridge, n]));
-  const interfaces = vmBridgesSorted(lab.nics, vmName).flatMap((bridge, i) => interfaceXml(lab, nicsByBridge.get(bridge)!, FIRST_NIC_SLOT + i));
+  const bridges = vmBridgesSorted(lab.nics, vmName);
+  const controllers = needsNicBridge(bridges.length)
+    ? [`    <controller type='pci' index='0' model='pci-root'/>`, `    <controller type='pci' index='1' model='pci-bridge'>`, `      <target chassisNr='1'/>`, `      ${pciAddress(0, NIC_BRIDGE_SLOT)}`, `    </controller>`]
+    : [];
+  const interfaces = bridges.flatMap((bridge, i) => interfaceXml(lab, nicsByBridge.get(bridge)!, i));
   return [
     `<domain type='qemu'>`,
     `  <name>${libvirtDomainName(lab, vmName)}</name>`,
@@ -124,6 +154,7 @@ function domainXml(lab: LabDocument, vmName: string): string {
     `  <on_reboot>restart</on_reboot>`,
     `  <on_crash>destroy</on_crash>`,
     `  <devices>`,
+    ...controllers,
     ...disks,
     ...interfaces,
     `    <serial type='pty'>`,
@@ -145,9 +176,12 @@ function defineScript(lab: LabDocument): string {
   const domains = lab.vms.map((v) => `  ${shQuote(`${libvirtDomainName(lab, v.name)} domain-${v.name}.xml`)}`);
   const tiny = lab.vms.some((v) => v.image.kind === 'tiny');
   const first = lab.vms[0] ? libvirtDomainName(lab, lab.vms[0].name) : 'NAME';
+  const seedBuild = seedImageCommand('"$tmp"', '"$SEED_DIR/seed-$vm.iso"').map((w) => (w.startsWith('"') ? w : shQuote(w)));
   return `#!/usr/bin/env bash
 # Wirebench lab "${shComment(lab.name)}" for libvirt: defines one isolated network per bridge (and
 # starts it) and one domain per VM. Run it again after re-exporting: definitions are updated.
+# Each VM's cloud-init seed (hostname, addresses, routes, hosts, startup commands) is built
+# into $SEED_DIR (default: seeds/ next to this script) with xorriso and attached read-only.
 # Then:  virsh start ${first}  and  virsh console ${first}
 # Needs libvirt-clients (virsh) and a libvirt daemon with QEMU (libvirt-daemon-system,
 # qemu-system-x86). Tiny guests boot from \$WIREBENCH_GUEST_DIR (default ${ROOT_GUEST_DIR}).
@@ -160,6 +194,9 @@ GUEST_DIR=\${WIREBENCH_GUEST_DIR:-$DEFAULT_GUEST_DIR}
 NETWORKS=(${networks.length ? `\n${networks.join('\n')}\n` : ''})
 # libvirt domain name, its file
 DOMAINS=(${domains.length ? `\n${domains.join('\n')}\n` : ''})
+VMS=(${lab.vms.map((v) => shQuote(v.name)).join(' ')})
+DEFAULT_SEED_DIR=${shQuote(libvirtSeedDir(lab))}
+SEED_DIR=\${WIREBENCH_SEED_DIR:-$PWD/seeds}
 NEEDS_TINY_GUEST=${tiny ? 1 : 0}
 
 die() {
@@ -176,6 +213,21 @@ if ((NEEDS_TINY_GUEST)); then
     [[ -r $GUEST_DIR/$file ]] || die "tiny guest file $GUEST_DIR/$file is missing; build it with Wirebench's setup or set WIREBENCH_GUEST_DIR"
   done
 fi
+
+[[ $SEED_DIR == /* && $SEED_DIR != *[[:space:],\\&\\<\\>\\'\\"]* ]] ||
+  die "the seed folder '$SEED_DIR' must be an absolute path without spaces, commas or XML characters"
+if ((\${#VMS[@]})); then
+  command -v xorriso >/dev/null 2>&1 || die "xorriso is missing (it builds the cloud-init seeds); install the Debian package xorriso"
+  mkdir -p "$SEED_DIR"
+  chmod 0755 "$SEED_DIR"
+fi
+for vm in "\${VMS[@]}"; do
+  tmp=$(mktemp -d)
+  for file in ${SEED_FILES.join(' ')}; do cp "seed-$vm.$file" "$tmp/$file"; done
+  ${seedBuild.join(' ')}
+  chmod 0644 "$SEED_DIR/seed-$vm.iso"
+  rm -rf "$tmp"
+done
 
 active=$'\\n'$(virsh net-list --name)$'\\n'
 for entry in "\${NETWORKS[@]}"; do
@@ -196,7 +248,8 @@ trap 'rm -f "$xml_file"' EXIT
 for entry in "\${DOMAINS[@]}"; do
   read -r _ file <<<"$entry"
   xml=$(<"$file")
-  printf '%s\\n' "\${xml//"$DEFAULT_GUEST_DIR/"/"$GUEST_DIR/"}" >"$xml_file"
+  xml=\${xml//"$DEFAULT_GUEST_DIR/"/"$GUEST_DIR/"}
+  printf '%s\\n' "\${xml//"$DEFAULT_SEED_DIR/"/"$SEED_DIR/"}" >"$xml_file"
   virsh define "$xml_file"
 done
 echo ${shQuote(lab.vms.length ? `define.sh: lab defined; start a VM with: virsh start ${first}` : 'define.sh: lab defined (it has no VMs)')}
@@ -213,7 +266,11 @@ export function exportLibvirt(input: LabDocumentInput): LibvirtExport {
   const lab = result.lab;
   const files: Record<string, string> = {};
   for (const bridge of lab.bridges) files[`network-${bridge.name}.xml`] = networkXml(lab, bridge.name);
-  for (const vm of lab.vms) files[`domain-${vm.name}.xml`] = domainXml(lab, vm.name);
+  for (const vm of lab.vms) {
+    files[`domain-${vm.name}.xml`] = domainXml(lab, vm.name);
+    const seed = renderSeed(lab, vm.name);
+    for (const file of SEED_FILES) files[`seed-${vm.name}.${file}`] = seed[file];
+  }
   files['define.sh'] = defineScript(lab);
   return { files };
 }

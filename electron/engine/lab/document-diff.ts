@@ -4,6 +4,7 @@
  * nothing: they are read at the next start.
  */
 import type { LabDocument, Nic } from '../../../shared/lab.js';
+import { guestConfig, liveGuestChange } from '../../../shared/guest-config.js';
 
 export interface DocumentChange {
   bridgesAdded: string[];
@@ -15,6 +16,13 @@ export interface DocumentChange {
   nicsRemoved: Nic[];
   linkChanged: Nic[];
   impairmentsChanged: Nic[];
+  /** NICs of running VMs whose MTU changed: the host TAP follows (the guest's is in guestCommands). */
+  mtuChanged: Nic[];
+  /**
+   * Shell commands that apply a running guest's new routes, forwarding, MTU and `/etc/hosts`
+   * live, over its automation channel, in order.
+   */
+  guestCommands: Array<{ vm: string; commands: string[] }>;
   /** What only a restart applies, per VM, in words a person reads. */
   restartNeeded: Array<{ vm: string; reason: string }>;
 }
@@ -36,6 +44,8 @@ export function planDocumentChange(previous: LabDocument, next: LabDocument, isR
     nicsRemoved: [],
     linkChanged: [],
     impairmentsChanged: [],
+    mtuChanged: [],
+    guestCommands: [],
     restartNeeded: [],
   };
 
@@ -47,7 +57,10 @@ export function planDocumentChange(previous: LabDocument, next: LabDocument, isR
       continue;
     }
     if (before.mac !== nic.mac) change.restartNeeded.push({ vm: nic.vm, reason: `${nic.vm}/${nic.bridge}: MAC changed; restart VM "${nic.vm}" to apply` });
-    if (before.ip !== nic.ip) change.restartNeeded.push({ vm: nic.vm, reason: `${nic.vm}/${nic.bridge}: IP changed; restart VM "${nic.vm}" to apply` });
+    if (before.ip !== nic.ip || JSON.stringify(before.ipv6 ?? []) !== JSON.stringify(nic.ipv6 ?? [])) {
+      change.restartNeeded.push({ vm: nic.vm, reason: `${nic.vm}/${nic.bridge}: IP changed; restart VM "${nic.vm}" to apply` });
+    }
+    if (before.mtu !== nic.mtu) change.mtuChanged.push(nic);
     if (before.link !== nic.link) change.linkChanged.push(nic);
     if (JSON.stringify(before.impairments ?? {}) !== JSON.stringify(nic.impairments ?? {})) change.impairmentsChanged.push(nic);
   }
@@ -60,6 +73,13 @@ export function planDocumentChange(previous: LabDocument, next: LabDocument, isR
     if (!after || !isRunning(vm.name)) continue;
     if (after.cpus !== vm.cpus || after.memoryMiB !== vm.memoryMiB || JSON.stringify(after.image) !== JSON.stringify(vm.image)) {
       change.restartNeeded.push({ vm: vm.name, reason: `VM "${vm.name}": image, CPUs or memory changed; restart it to apply` });
+    }
+    // The guest's own configuration: routes, forwarding, MTU and hosts live; the rest at restart.
+    const live = liveGuestChange(guestConfig(previous, vm.name), guestConfig(next, vm.name));
+    if (live.commands.length) change.guestCommands.push({ vm: vm.name, commands: live.commands });
+    for (const reason of live.restartNeeded) {
+      // Address changes are reported per NIC above.
+      if (!reason.includes('addresses changed')) change.restartNeeded.push({ vm: vm.name, reason: `VM "${vm.name}": ${reason}; restart it to apply` });
     }
   }
   return change;

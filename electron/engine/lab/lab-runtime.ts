@@ -14,7 +14,9 @@ import type { HelperCall, HelperOp, HelperResults } from '../../../shared/helper
 import { guestNicName, hostBridgeName, namespaceName, netdevId, nicDeviceId, tapName } from '../../../shared/host-names.js';
 import { nicMac } from '../../../shared/guest-cmdline.js';
 import type { Impairments, LabDocument, Nic, Vm } from '../../../shared/lab.js';
-import { FIRST_NIC_SLOT, NIC_OFFLOADS_OFF, type QemuSpec } from '../../../shared/qemu-spec.js';
+import { FIRST_NIC_SLOT, LAST_ROOT_NIC_SLOT, NIC_OFFLOADS_OFF, nicPlacement, type QemuSpec } from '../../../shared/qemu-spec.js';
+import { renderSeed } from '../../../shared/cloud-init-seed.js';
+import { writeSeedImage } from '../qemu/seed-image.js';
 import { isProcessRunning } from '../../../shared/process-state.js';
 import { labRuntimeDir, runtimeRoot, vmRuntimePaths } from '../../../shared/runtime-paths.js';
 import { CaptureManager } from '../capture/capture-manager.js';
@@ -203,6 +205,8 @@ export class LabRuntime {
     }
     for (const call of vmNetworkPlan(this.document, name)) await this.callNetworkStep(call);
     const spec = await this.vmSpec(vmDoc);
+    // The guest's configuration, rebuilt from the document at every start.
+    await writeSeedImage(renderSeed(this.document, name), spec.seedImage);
     this.pendingRestarts.delete(name);
     await vm.start(spec, await this.bootFacts(vmDoc));
     this.poller.start();
@@ -221,7 +225,8 @@ export class LabRuntime {
       // Relative disk paths in a lab file mean "next to the lab file".
       ...(vm.image.kind === 'qcow2' ? { disks: { [vm.name]: resolvePath(this.options.labFileDir ?? process.cwd(), vm.image.path) } } : {}),
     });
-    this.slots.set(vm.name, new Map(spec.nics.map((n, i) => [n.deviceId, FIRST_NIC_SLOT + i])));
+    // Root-bus slots only: NICs behind the PCI bridge are not hot-plug candidates' neighbours.
+    this.slots.set(vm.name, new Map(spec.nics.flatMap((n, i) => (nicPlacement(i).bus === 'pci.0' ? [[n.deviceId, nicPlacement(i).slot] as const] : []))));
     return spec;
   }
 
@@ -406,8 +411,31 @@ export class LabRuntime {
     for (const nic of change.nicsAdded) await this.hotPlug(nic);
     for (const nic of change.linkChanged) await this.applyLink(nic);
     for (const nic of change.impairmentsChanged) await this.applyImpairments(nic);
+    for (const { vm, commands } of change.guestCommands) await this.applyInGuest(vm, commands);
     for (const bridge of change.bridgesRemoved) await helper.call({ op: 'bridge.delete', ns: this.namespace, bridge: hostBridgeName(bridge) }).catch(() => undefined);
     return this.restartNeeded();
+  }
+
+  /**
+   * Runs a live edit's commands in a running guest (routes, forwarding, MTU, /etc/hosts) over its
+   * automation channel. A failure is reported and the VM listed as needing a restart, which
+   * applies the same configuration from its seed.
+   */
+  private async applyInGuest(vm: string, commands: string[]): Promise<void> {
+    const process = this.vms.get(vm);
+    if (process?.state !== 'running') return;
+    let why: string | null = null;
+    try {
+      const result = await process.run(commands.join(' && '), { timeoutMs: 15_000 });
+      if (result.exitCode !== 0) why = `exit ${result.exitCode}: ${result.output.trim().split('\n').slice(-3).join(' / ')}`;
+    } catch (err) {
+      why = (err as Error).message;
+    }
+    if (why === null) return;
+    const reasons = this.pendingRestarts.get(vm) ?? new Set<string>();
+    reasons.add(`VM "${vm}": a live change did not apply (${why}); restart it to apply`);
+    this.pendingRestarts.set(vm, reasons);
+    this.options.events.emit({ type: 'error', code: 'live-edit-failed', message: `VM "${vm}": applying the edit live failed (${why})`, hint: 'restart the VM: it boots with the new configuration' });
   }
 
   private stopOptions(force: boolean): { force: boolean; powerdownTimeoutMs?: number } {
@@ -433,6 +461,9 @@ export class LabRuntime {
     let slot = FIRST_NIC_SLOT;
     const taken = new Set(used.values());
     while (taken.has(slot)) slot++;
+    if (slot > LAST_ROOT_NIC_SLOT) {
+      throw new WirebenchError('no-free-slot', `hot-plug: VM "${nic.vm}" has no free PCI slot for NIC ${nic.vm}/${nic.bridge}`, `restart VM "${nic.vm}": it boots with up to its lab's NIC limit`);
+    }
     const qmp = vm.qmp('hot-plug');
     await qmp.netdevAdd({ type: 'tap', id: netdevId(nic.bridge), ifname: tapName(nic.vm, nic.bridge), script: 'no', downscript: 'no' });
     await qmp.deviceAdd({ driver: 'virtio-net-pci', id: nicDeviceId(nic.bridge), netdev: netdevId(nic.bridge), mac: nicMac(this.document, nic), bus: 'pci.0', addr: `0x${slot.toString(16)}`, ...NIC_OFFLOADS_OFF });
@@ -581,6 +612,16 @@ export class LabRuntime {
         startQemu: async (spec) => (await helperCall({ op: 'qemu.start', ns: this.namespace, spec }, 90_000)).pid,
         stateChanged: (vmName, state, reason) => this.options.events.emit({ type: 'vm.state', vm: vmName, state, reason }),
         consoleData: (vmName, data) => this.options.onConsoleData?.(vmName, data),
+        startupFailed: (vmName, index, exitCode) => {
+          const command = this.document.vms.find((v) => v.name === vmName)?.startup?.[index];
+          const vmIndex = this.document.vms.findIndex((v) => v.name === vmName);
+          this.options.events.emit({
+            type: 'error',
+            code: 'startup-failed',
+            message: `VM "${vmName}": startup command ${index}${command !== undefined ? ` (${JSON.stringify(command)})` : ''} failed with exit code ${exitCode} (vms[${vmIndex}].startup[${index}])`,
+            hint: `its output is on the serial console of VM "${vmName}"`,
+          });
+        },
       });
       this.vms.set(name, vm);
     }

@@ -58,7 +58,7 @@ describe('SerialConsole on two tiny guests on one bridge (TCG)', () => {
         const guest = await lab.boot({
           name,
           nics: [{ netdevId: netdevId('lan'), deviceId: nicDeviceId('lan'), tap: tapName(name, 'lan'), mac: nicMac(doc, nic), linkUp: true, ifname: 'eth0' }],
-          append: guestKernelCmdline(doc, name),
+          append: guestKernelCmdline(),
         });
         guests.set(name, guest);
         const serial = await SerialConsole.connect({ socketPath: guest.spec.serialSocket, vm: name, logPath: guest.spec.serialLog });

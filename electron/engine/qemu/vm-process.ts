@@ -16,12 +16,15 @@ import { QmpClient } from './qmp-client.js';
 import { SerialConsole, type RunOptions, type RunResult } from './serial-console.js';
 import { GuestAgent } from './guest-agent.js';
 import { boundLog, readLogTail } from '../console/serial-log.js';
+import { parseStartupMarker } from '../../../shared/cloud-init-seed.js';
 
 export interface VmHost {
   /** Asks the helper to start QEMU with exactly `qemuArgs(spec)`; resolves to its pid. */
   startQemu(spec: QemuSpec): Promise<number>;
   stateChanged(vm: string, state: VmState, reason: string | null): void;
   consoleData(vm: string, data: string): void;
+  /** A startup command of the guest's seed failed (its marker line on the console). */
+  startupFailed?(vm: string, index: number, exitCode: number): void;
 }
 
 /** How long a tiny guest may take to print its ready line under TCG on a loaded 2-core machine. */
@@ -123,6 +126,8 @@ export class VmProcess {
     for (const path of [spec.qmpSocket, spec.serialSocket, spec.agentSocket, spec.pidFile]) rmSync(path, { force: true });
     // Each boot starts a new history: the console shows this boot, not the last one's.
     rmSync(spec.serialLog, { force: true });
+    this.consoleLine = '';
+    this.startupDoneAt = null;
     try {
       this.pidValue = await this.host.startQemu(spec);
       const serial = await this.connect(spec, 30_000);
@@ -267,8 +272,28 @@ export class VmProcess {
     this.disconnect();
   }
 
+  /** The console's current partial line, scanned for the seed's startup markers. */
+  private consoleLine = '';
+  /** When this boot's startup script finished (its DONE marker), for benchmarks and tests. */
+  startupDoneAt: number | null = null;
+
+  private scanConsole(data: string): void {
+    this.consoleLine += data;
+    let end: number;
+    while ((end = this.consoleLine.indexOf('\n')) >= 0) {
+      const marker = this.consoleLine.includes('WIREBENCH-STARTUP-') ? parseStartupMarker(this.consoleLine.slice(0, end)) : null;
+      this.consoleLine = this.consoleLine.slice(end + 1);
+      if (marker?.kind === 'failed') this.host.startupFailed?.(this.name, marker.index, marker.exitCode);
+      if (marker?.kind === 'done') this.startupDoneAt = Date.now();
+    }
+    if (this.consoleLine.length > 8192) this.consoleLine = this.consoleLine.slice(-8192);
+  }
+
   private recordConsole(data: string, bytes: number): void {
-    if (data) this.host.consoleData(this.name, data);
+    if (data) {
+      this.host.consoleData(this.name, data);
+      this.scanConsole(data);
+    }
     this.loggedSinceCheck += bytes;
     if (this.loggedSinceCheck >= LOG_CHECK_BYTES && !this.logCheck && this.logPath) {
       this.loggedSinceCheck = 0;

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { validateLab, type LabDocument, type LabDocumentInput } from '../../../shared/lab.js';
 import { defaultMac, tapName } from '../../../shared/host-names.js';
 import { guestKernelCmdline } from '../../../shared/guest-cmdline.js';
-import { qemuArgs } from '../../../shared/qemu-spec.js';
+import { MAX_NICS_PER_VM, qemuArgs } from '../../../shared/qemu-spec.js';
 import { vmQemuSpec, type VmSpecOptions } from './vm-spec.js';
 
 function lab(input: LabDocumentInput): LabDocument {
@@ -32,13 +32,14 @@ describe('vmQemuSpec', () => {
         kind: 'kernel',
         kernel: '/var/cache/wirebench/guest/vmlinuz',
         initrd: '/var/cache/wirebench/guest/initrd.img',
-        append: guestKernelCmdline(demo, 'r'),
+        append: guestKernelCmdline(),
       },
       qmpSocket: '/run/wirebench/0/wb-de3a0c1e/r.qmp',
       serialSocket: '/run/wirebench/0/wb-de3a0c1e/r.serial',
       serialLog: '/run/wirebench/0/wb-de3a0c1e/r.log',
       agentSocket: '/run/wirebench/0/wb-de3a0c1e/r.agent',
       pidFile: '/run/wirebench/0/wb-de3a0c1e/r.pid',
+      seedImage: '/run/wirebench/0/wb-de3a0c1e/r.seed.iso',
       nics: [
         { netdevId: 'net-lan', deviceId: 'nic-lan', tap: 'r.lan', mac: defaultMac(demo, 'r', 'lan'), linkUp: true },
         { netdevId: 'net-wan', deviceId: 'nic-wan', tap: 'r.wan', mac: defaultMac(demo, 'r', 'wan'), linkUp: true },
@@ -65,6 +66,22 @@ describe('vmQemuSpec', () => {
     expect(devices[0]).toContain('netdev=net-alpha');
     expect(devices[0]).toContain('addr=0x3');
     expect(devices[2]).toContain('netdev=net-zeta');
+  });
+
+  it('puts NICs 0–25 in root-bus slots 3–28 and the rest behind one PCI bridge; the seed disk in slot 0x1e', () => {
+    const bridges = Array.from({ length: MAX_NICS_PER_VM }, (_, i) => ({ name: `b${String(i).padStart(2, '0')}` }));
+    const l = lab({ format: 'wirebench/1', name: 'many', bridges, vms: [{ name: 'v' }], nics: bridges.map((b) => ({ vm: 'v', bridge: b.name })) });
+    const args = qemuArgs(vmQemuSpec(l, 'v', opts));
+    const devices = args.filter((a) => a.startsWith('virtio-net-pci'));
+    expect(devices).toHaveLength(MAX_NICS_PER_VM);
+    expect(devices[25]).toContain(',addr=0x1c,');
+    expect(devices[26]).toContain(',bus=nicbr,addr=0x1,');
+    expect(devices[MAX_NICS_PER_VM - 1]).toContain(',bus=nicbr,addr=0x1f,');
+    expect(args).toContain('pci-bridge,id=nicbr,chassis_nr=1,addr=0x1d');
+    expect(args).toContain('virtio-blk-pci,drive=seed0,id=seed,addr=0x1e');
+    expect(args).toContain('file=/run/wirebench/0/wb-de3a0c1e/v.seed.iso,format=raw,if=none,id=seed0,readonly=on');
+    // Few NICs: no bridge at all.
+    expect(qemuArgs(vmQemuSpec(demo, 'r', opts)).some((a) => a.startsWith('pci-bridge'))).toBe(false);
   });
 
   it('lower-cases document MACs, falls back to the default MAC, and maps link state', () => {

@@ -47,7 +47,7 @@ export function vmQemuSpec(lab: LabDocument, vmName: string, opts: VmSpecOptions
 
   let boot: QemuSpec['boot'];
   if (vm.image.kind === 'tiny') {
-    boot = { kind: 'kernel', kernel: opts.tinyGuest.kernel, initrd: opts.tinyGuest.initrd, append: guestKernelCmdline(lab, vmName) };
+    boot = { kind: 'kernel', kernel: opts.tinyGuest.kernel, initrd: opts.tinyGuest.initrd, append: guestKernelCmdline() };
   } else {
     boot = { kind: 'disk', disk: opts.disks?.[vmName] ?? vm.image.path };
   }

@@ -22,7 +22,8 @@ async function checkGuestFile(user: InvokingUser, label: string, file: string, w
   try {
     info = statSync(file);
   } catch {
-    throw new HelperFailure('not-found', `${label} ${file} does not exist`, label === 'disk image' ? 'check the path of the image' : 'build the built-in guest first (the setup step), or check the path');
+    const hint = label === 'disk image' ? 'check the path of the image' : label === 'cloud-init seed' ? 'the engine builds it before each start (xorriso); start the VM again' : 'build the built-in guest first (the setup step), or check the path';
+    throw new HelperFailure('not-found', `${label} ${file} does not exist`, hint);
   }
   if (!info.isFile()) throw new HelperFailure('bad-request', `${label} ${file} is not a regular file`);
   const expression = writable ? ['-r', file, '-a', '-w', file] : ['-r', file];
@@ -88,6 +89,7 @@ export async function startQemu(user: InvokingUser, ns: string, spec: QemuSpec):
   } else {
     await checkGuestFile(user, 'disk image', spec.boot.disk, true);
   }
+  await checkGuestFile(user, 'cloud-init seed', spec.seedImage, false);
 
   const launched = await run('ip', ['netns', 'exec', ns, ...dropToQemuUser(user), qemu, ...qemuArgs(spec)], {
     timeoutMs: LAUNCH_TIMEOUT_MS,

@@ -9,14 +9,17 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { qemuArgs, type QemuNicSpec, type QemuSpec } from '../../../../shared/qemu-spec.js';
+import { TINY_GUEST_CMDLINE } from '../../../../shared/guest-cmdline.js';
+import { seedFromConfig } from '../../../../shared/cloud-init-seed.js';
 import { findTinyGuest } from '../tiny-guest.js';
+import { writeSeedImage } from '../seed-image.js';
 import { isProcessRunning } from '../../../../shared/process-state.js';
 
 const execFile = promisify(execFileCb);
 const repoRoot = join(import.meta.dirname, '..', '..', '..', '..');
 
 export interface TestNic extends QemuNicSpec {
-  /** Guest interface name (`wb.nic=<ifname>,…`). */
+  /** Guest interface name (the seed's set-name). */
   ifname: string;
   /** `10.0.0.1/24` or none. */
   ip?: string;
@@ -34,7 +37,10 @@ export interface TestLab {
   ip(...args: string[]): Promise<string>;
   addBridge(name: string): Promise<void>;
   addTap(name: string, bridge?: string): Promise<void>;
-  /** Boots a tiny guest; `append` replaces the kernel command line built from `nics`/`hosts`. */
+  /**
+   * Boots a tiny guest with a cloud-init seed built from `nics` and `hosts` (`ip=name+name`
+   * entries); `append` replaces the kernel command line.
+   */
   boot(options: { name: string; nics: TestNic[]; hosts?: string[]; append?: string }): Promise<TestGuest>;
   cleanup(): Promise<void>;
 }
@@ -68,14 +74,19 @@ export async function createTestLab(): Promise<TestLab> {
     },
     async boot({ name, nics, hosts = [], append: givenAppend }) {
       const guest = findTinyGuest();
-      const append = givenAppend ?? [
-        'console=ttyS0',
-        'quiet',
-        'panic=-1',
-        `wb.host=${name}`,
-        ...nics.map((nic) => `wb.nic=${nic.ifname},${nic.mac},${nic.ip ?? '-'}`),
-        ...(hosts.length ? [`wb.hosts=${hosts.join(',')}`] : []),
-      ].join(' ');
+      const append = givenAppend ?? TINY_GUEST_CMDLINE;
+      const seedImage = join(dir, `${name}.seed.iso`);
+      const seed = seedFromConfig(
+        {
+          hostname: name,
+          nics: nics.map((nic) => ({ name: nic.ifname, mac: nic.mac, addresses: nic.ip ? [nic.ip] : [], mtu: undefined, routes: [] })),
+          forwarding: false,
+          hosts: ['127.0.0.1 localhost', ...hosts.map((h) => `${h.split('=')[0]} ${h.split('=')[1]!.replace(/\+/g, ' ')}`), `127.0.1.1 ${name}`],
+          startup: [],
+        },
+        ns,
+      );
+      await writeSeedImage(seed, seedImage);
       const spec: QemuSpec = {
         name,
         accel: ['tcg'],
@@ -88,6 +99,7 @@ export async function createTestLab(): Promise<TestLab> {
         serialLog: join(dir, `${name}.log`),
         agentSocket: join(dir, `${name}.agent`),
         pidFile: join(dir, `${name}.pid`),
+        seedImage,
         nics: nics.map(({ netdevId, deviceId, tap, mac, linkUp }) => ({ netdevId, deviceId, tap, mac, linkUp })),
       };
       // -daemonize: returns once QEMU has opened its sockets and written the pid file.
