@@ -13,6 +13,7 @@
  * scripts/lint-boundaries.test.ts proves each rule fails on a forbidden import.
  */
 import { builtinModules } from 'node:module';
+import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 const TESTS = ['**/*.test.ts', '**/*.test.tsx', '**/test-support/**'];
@@ -48,7 +49,7 @@ const restrict = (...kinds) => ({
   ],
 });
 
-export default tseslint.config(
+export default defineConfig(
   { ignores: ['node_modules/**', 'out/**', 'test-results/**', '.cache/**', 'bench/results/**'] },
   {
     files: ['**/*.{ts,tsx,mts,cts,js,mjs,cjs}'],
