@@ -17,7 +17,7 @@ import type { Impairments, LabDocument, Nic, Vm } from '../../../shared/lab.js';
 import { FIRST_NIC_SLOT, LAST_ROOT_NIC_SLOT, NIC_OFFLOADS_OFF, nicPlacement, type QemuSpec } from '../../../shared/qemu-spec.js';
 import { renderSeed } from '../../../shared/cloud-init-seed.js';
 import { writeSeedImage } from '../qemu/seed-image.js';
-import { isProcessRunning } from '../../../shared/process-state.js';
+import { isProcessRunning } from '../../common/process-state.js';
 import { labRuntimeDir, runtimeRoot, vmRuntimePaths } from '../../../shared/runtime-paths.js';
 import { CaptureManager } from '../capture/capture-manager.js';
 import type { EventBus } from '../event-bus.js';

@@ -11,7 +11,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { AccelInUse, VmState, VmStatus } from '../../../shared/api.js';
 import { WirebenchError } from '../../../shared/api.js';
 import type { QemuSpec } from '../../../shared/qemu-spec.js';
-import { isProcessRunning } from '../../../shared/process-state.js';
+import { isProcessRunning } from '../../common/process-state.js';
 import { QmpClient } from './qmp-client.js';
 import { SerialConsole, type RunOptions, type RunResult } from './serial-console.js';
 import { GuestAgent } from './guest-agent.js';

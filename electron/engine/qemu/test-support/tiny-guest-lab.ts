@@ -13,7 +13,7 @@ import { TINY_GUEST_CMDLINE } from '../../../../shared/guest-cmdline.js';
 import { seedFromConfig } from '../../../../shared/cloud-init-seed.js';
 import { findTinyGuest } from '../tiny-guest.js';
 import { writeSeedImage } from '../seed-image.js';
-import { isProcessRunning } from '../../../../shared/process-state.js';
+import { isProcessRunning } from '../../../common/process-state.js';
 
 const execFile = promisify(execFileCb);
 const repoRoot = join(import.meta.dirname, '..', '..', '..', '..');
