@@ -16,6 +16,8 @@ export const namespaceNameSchema = z.string().regex(/^wb-[0-9a-f]{8}$/, 'must be
 export const interfaceNameSchema = z.string().refine(isValidInterfaceName, 'must be a Linux interface name: 1–15 of A-Z a-z 0-9 _ . -');
 
 const ns = namespaceNameSchema;
+/** A NIC's MTU, as the lab document bounds it (shared/lab.ts) plus Linux's default 1500. */
+const mtu = z.number().int().min(68).max(9000);
 const dev = interfaceNameSchema;
 
 /** One capture at a time per device per namespace is plenty; ids are the helper's. */
@@ -37,11 +39,13 @@ export const helperRequestSchema = z.discriminatedUnion('op', [
   z.strictObject({ id: z.number().int().nonnegative(), op: z.literal('ns.adopt'), ns }),
   z.strictObject({ id: z.number().int().nonnegative(), op: z.literal('bridge.create'), ns, bridge: dev }),
   z.strictObject({ id: z.number().int().nonnegative(), op: z.literal('bridge.delete'), ns, bridge: dev }),
-  z.strictObject({ id: z.number().int().nonnegative(), op: z.literal('tap.create'), ns, tap: dev }),
+  /** `mtu`: the NIC's MTU in the lab document (the guest's); the TAP's bridge follows the smallest of its ports. */
+  z.strictObject({ id: z.number().int().nonnegative(), op: z.literal('tap.create'), ns, tap: dev, mtu: mtu.optional() }),
   z.strictObject({ id: z.number().int().nonnegative(), op: z.literal('tap.delete'), ns, tap: dev }),
   z.strictObject({ id: z.number().int().nonnegative(), op: z.literal('link.attach'), ns, tap: dev, bridge: dev }),
   z.strictObject({ id: z.number().int().nonnegative(), op: z.literal('link.detach'), ns, tap: dev }),
   z.strictObject({ id: z.number().int().nonnegative(), op: z.literal('link.set'), ns, dev, up: z.boolean() }),
+  z.strictObject({ id: z.number().int().nonnegative(), op: z.literal('link.mtu'), ns, dev, mtu }),
   z.strictObject({ id: z.number().int().nonnegative(), op: z.literal('netem.set'), ns, dev, netem: netemSchema }),
   z.strictObject({ id: z.number().int().nonnegative(), op: z.literal('netem.clear'), ns, dev }),
   z.strictObject({
@@ -75,6 +79,7 @@ export interface HelperResults {
   'link.attach': Record<string, never>;
   'link.detach': Record<string, never>;
   'link.set': Record<string, never>;
+  'link.mtu': Record<string, never>;
   /**
    * What was applied: netem does everything; a kernel without netem gets the rate alone from
    * `tbf`, and `notApplied` lists what it could not do.

@@ -93,6 +93,8 @@ export const tapDelete = (ns: string, tap: string): NetCommand => ip(`delete TAP
 
 export const linkSet = (ns: string, dev: string, up: boolean): NetCommand =>
   ip(`set ${dev} ${up ? 'up' : 'down'}`, '-n', ns, 'link', 'set', 'dev', dev, up ? 'up' : 'down');
+/** A NIC's MTU on the host side (its TAP); a bridge takes the smallest MTU of its ports. */
+export const linkMtu = (ns: string, dev: string, mtu: number): NetCommand => ip(`set the MTU of ${dev} to ${mtu}`, '-n', ns, 'link', 'set', 'dev', dev, 'mtu', String(mtu));
 /** Plugs a cable: the TAP joins its bridge (and is up). */
 export const linkAttach = (ns: string, tap: string, bridge: string): NetCommand =>
   ip(`attach ${tap} to ${bridge}`, '-n', ns, 'link', 'set', 'dev', tap, 'master', bridge, 'up');
@@ -112,7 +114,11 @@ export const qdiscClear = (ns: string, dev: string): NetCommand => tc(`clear the
 export const namespaceCreateCommands = (ns: string): NetCommand[] => [namespaceAdd(ns), loopbackUp(ns)];
 export const bridgeCreateCommands = (ns: string, bridge: string): NetCommand[] => [bridgeAdd(ns, bridge), linkSet(ns, bridge, true)];
 /** Brought up at once, so a capture can start on it before the guest boots (no carrier until QEMU attaches). */
-export const tapCreateCommands = (ns: string, tap: string, owner: TapOwner): NetCommand[] => [tapAdd(ns, tap, owner), linkSet(ns, tap, true)];
+export const tapCreateCommands = (ns: string, tap: string, owner: TapOwner, mtu?: number): NetCommand[] => [
+  tapAdd(ns, tap, owner),
+  ...(mtu === undefined ? [] : [linkMtu(ns, tap, mtu)]),
+  linkSet(ns, tap, true),
+];
 
 /** netem, and the tbf rate limit the helper falls back to on a kernel without netem (none without a rate). */
 export function netemCommands(ns: string, dev: string, netem: NetemParams): { netem: NetCommand; fallback: NetCommand | undefined } {
@@ -122,7 +128,7 @@ export function netemCommands(ns: string, dev: string, netem: NetemParams): { ne
 /** The helper operations that are nothing but ip/tc commands. */
 export type NetworkStep = Extract<
   HelperCall,
-  { op: 'ns.create' | 'ns.delete' | 'bridge.create' | 'bridge.delete' | 'tap.create' | 'tap.delete' | 'link.attach' | 'link.detach' | 'link.set' | 'netem.set' | 'netem.clear' }
+  { op: 'ns.create' | 'ns.delete' | 'bridge.create' | 'bridge.delete' | 'tap.create' | 'tap.delete' | 'link.attach' | 'link.detach' | 'link.set' | 'link.mtu' | 'netem.set' | 'netem.clear' }
 >;
 
 /**
@@ -141,7 +147,7 @@ export function stepCommands(step: NetworkStep, owner: TapOwner): NetCommand[] {
     case 'bridge.delete':
       return [linkDelete(step.ns, step.bridge)];
     case 'tap.create':
-      return tapCreateCommands(step.ns, step.tap, owner);
+      return tapCreateCommands(step.ns, step.tap, owner, step.mtu);
     case 'tap.delete':
       return [tapDelete(step.ns, step.tap)];
     case 'link.attach':
@@ -150,6 +156,8 @@ export function stepCommands(step: NetworkStep, owner: TapOwner): NetCommand[] {
       return [linkDetach(step.ns, step.tap)];
     case 'link.set':
       return [linkSet(step.ns, step.dev, step.up)];
+    case 'link.mtu':
+      return [linkMtu(step.ns, step.dev, step.mtu)];
     case 'netem.set':
       return [netemSet(step.ns, step.dev, step.netem)];
     case 'netem.clear':

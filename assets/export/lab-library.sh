@@ -159,7 +159,7 @@ check_image() {
 check_prereqs() {
   local missing=() entry
   [[ $EUID -eq 0 ]] || missing+=("root: run it as root, e.g. sudo $0 up")
-  for entry in ip:iproute2 tc:iproute2 setpriv:util-linux qemu-system-x86_64:qemu-system-x86; do
+  for entry in ip:iproute2 tc:iproute2 setpriv:util-linux qemu-system-x86_64:qemu-system-x86 xorriso:xorriso; do
     have "${entry%%:*}" || missing+=("command ${entry%%:*}: install the Debian package ${entry#*:}")
   done
   id -u "$QEMU_USER" >/dev/null 2>&1 || missing+=("user $QEMU_USER, who runs QEMU: create it or set WIREBENCH_QEMU_USER")
@@ -269,6 +269,10 @@ start_vm() {
     return 0
   fi
   rm -f "$RUN_DIR/$vm.qmp" "$RUN_DIR/$vm.serial" "$RUN_DIR/$vm.pid"
+  build_seed "$vm" || {
+    warn "vm $vm: could not build its cloud-init seed"
+    return 1
+  }
   qemu_args "$vm"
   if ! ip netns exec "$NS" setpriv --reuid="$QEMU_UID" --regid="$QEMU_GID" --clear-groups --inh-caps=-all \
     qemu-system-x86_64 "${QEMU_ARGS[@]}"; then

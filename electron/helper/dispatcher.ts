@@ -8,7 +8,7 @@ import { helperRequestSchema, type HelperError, type HelperOp, type HelperReques
 import type { HelperContext } from './context.js';
 import { HelperFailure, clip, toWireError } from './errors.js';
 import { isOwned, listMarkers } from './ownership.js';
-import { attachLink, createBridge, createTap, deleteBridge, deleteTap, detachLink, setLink } from './ops/bridge-tap.js';
+import { attachLink, createBridge, createTap, deleteBridge, deleteTap, detachLink, setLink, setMtu } from './ops/bridge-tap.js';
 import { collectGarbage } from './ops/gc.js';
 import { createNamespace, adoptNamespace, deleteNamespace, namespaceExists } from './ops/namespace.js';
 import { clearNetem, setNetem } from './ops/netem.js';
@@ -51,11 +51,12 @@ const handlers: { [K in HelperOp]: Handler<K> } = {
   'ns.adopt': (ctx, r) => ctx.queue.run(r.ns, () => adoptNamespace(ctx, r.ns)),
   'bridge.create': (ctx, r) => owned(ctx, r.ns, () => createBridge(r.ns, r.bridge)),
   'bridge.delete': (ctx, r) => owned(ctx, r.ns, () => deleteBridge(r.ns, r.bridge)),
-  'tap.create': (ctx, r) => owned(ctx, r.ns, () => createTap(ctx, r.ns, r.tap)),
+  'tap.create': (ctx, r) => owned(ctx, r.ns, () => createTap(ctx, r.ns, r.tap, r.mtu)),
   'tap.delete': (ctx, r) => owned(ctx, r.ns, () => deleteTap(r.ns, r.tap)),
   'link.attach': (ctx, r) => owned(ctx, r.ns, () => attachLink(r.ns, r.tap, r.bridge)),
   'link.detach': (ctx, r) => owned(ctx, r.ns, () => detachLink(r.ns, r.tap)),
   'link.set': (ctx, r) => owned(ctx, r.ns, () => setLink(r.ns, r.dev, r.up)),
+  'link.mtu': (ctx, r) => owned(ctx, r.ns, () => setMtu(r.ns, r.dev, r.mtu)),
   'netem.set': (ctx, r) => owned(ctx, r.ns, () => setNetem(r.ns, r.dev, r.netem)),
   'netem.clear': (ctx, r) => owned(ctx, r.ns, () => clearNetem(r.ns, r.dev)),
   'capture.start': (ctx, r) => owned(ctx, r.ns, () => ctx.captures.start(r.ns, r.dev, r.filter, r.snaplen)),

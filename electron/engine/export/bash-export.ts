@@ -21,6 +21,7 @@ import { linkAttach, linkDetach, linkSet, netemCommands, stepCommands, type NetC
 import { networkDownPlan, networkUpPlan } from '../net/net-plan.js';
 import { vmQemuSpec } from '../qemu/vm-spec.js';
 import { labLibrary } from './lab-library.js';
+import { SEED_FILES, renderSeed, seedImageCommand } from '../../../shared/cloud-init-seed.js';
 import { shComment, shQuote, shWord, type ShellPart } from './shell-quote.js';
 
 /** Where the tiny guest lives when the script runs as root (as the app's setup puts it). */
@@ -135,7 +136,7 @@ function commandLine(command: NetCommand, ns: string): string {
   return [command.tool, ...command.args.map((arg) => (variables[arg] ? `"$${variables[arg]}"` : shQuote(arg)))].join(' ');
 }
 
-const NETWORK_OPS = new Set<HelperCall['op']>(['ns.create', 'ns.delete', 'bridge.create', 'bridge.delete', 'tap.create', 'tap.delete', 'link.attach', 'link.detach', 'link.set', 'netem.set', 'netem.clear']);
+const NETWORK_OPS = new Set<HelperCall['op']>(['ns.create', 'ns.delete', 'bridge.create', 'bridge.delete', 'tap.create', 'tap.delete', 'link.attach', 'link.detach', 'link.set', 'link.mtu', 'netem.set', 'netem.clear']);
 function isNetworkStep(call: HelperCall): call is NetworkStep {
   return NETWORK_OPS.has(call.op);
 }
@@ -199,6 +200,50 @@ function networkFunctions(lab: LabDocument): string {
   ].join('\n');
 }
 
+const SEED_END = 'WIREBENCH_SEED_END';
+
+/**
+ * Each VM's cloud-init seed: the app's renderer's files, byte for byte, as quoted here-documents
+ * (`write_seed VM DIR`), and `build_seed VM`, which makes the image the app makes, with the same
+ * command, where the app puts it ($RUN_DIR/VM.seed.iso, read-only for QEMU).
+ */
+function seedFunctions(lab: LabDocument): string {
+  const cases = lab.vms.map((vm) => {
+    const seed = renderSeed(lab, vm.name);
+    const files = SEED_FILES.flatMap((file) => {
+      // A quoted here-document ends at a line equal to its word; no seed line is (they are indented or keyed).
+      if (seed[file].split('\n').includes(SEED_END)) throw new Error(`bash export: the seed of VM "${vm.name}" holds the line ${SEED_END}`);
+      return [`      cat >"$2/${file}" <<'${SEED_END}'`, ...seed[file].replace(/\n$/, '').split('\n'), SEED_END];
+    });
+    return [`    ${shQuote(vm.name)})`, ...files, `      ;;`].join('\n');
+  });
+  const build = seedImageCommand('"$dir"', '"$RUN_DIR/$1.seed.iso"').map((w) => (w.startsWith('"') ? w : shQuote(w)));
+  return [
+    `# Each VM's cloud-init seed (shared/cloud-init-seed.ts): hostname, NICs, routes, hosts, startup.`,
+    `write_seed() {`,
+    `  case $1 in`,
+    ...cases,
+    `    *)`,
+    `      warn "no VM named '$1'"`,
+    `      return 1`,
+    `      ;;`,
+    `  esac`,
+    `}`,
+    ``,
+    `# The seed image QEMU attaches read-only, built as the app builds it.`,
+    `build_seed() {`,
+    `  local dir`,
+    `  dir=$(mktemp -d)`,
+    `  write_seed "$1" "$dir" &&`,
+    `    ${build.join(' ')} &&`,
+    `    chmod 0644 "$RUN_DIR/$1.seed.iso"`,
+    `  local status=$?`,
+    `  rm -rf -- "$dir"`,
+    `  return "$status"`,
+    `}`,
+  ].join('\n');
+}
+
 function checkImagesFunction(lab: LabDocument): string {
   const lines: string[] = [];
   if (lab.vms.some((vm) => vm.image.kind === 'tiny')) {
@@ -239,7 +284,7 @@ function header(lab: LabDocument, warnings: string[]): string {
     `# Generated from the lab document: change the document and export again rather than this file.`,
     `#`,
     `# Usage, as root: up | down | status | console VM | capture VM BRIDGE [FILE] | link VM BRIDGE up|down`,
-    `# Needs the Debian packages iproute2, util-linux and qemu-system-x86; socat for consoles and`,
+    `# Needs the Debian packages iproute2, util-linux, qemu-system-x86 and xorriso (cloud-init seeds); socat for consoles and`,
     `# for telling guests about pulled cables; tcpdump for captures.`,
     `# Set from the environment to override: KERNEL, INITRD (or WIREBENCH_GUEST_DIR), DISK_<VM>,`,
     `# WIREBENCH_ACCEL=auto|kvm|tcg, WIREBENCH_QEMU_USER and WIREBENCH_QEMU_GROUP (default nobody/nogroup).`,
@@ -280,6 +325,8 @@ export function exportBash(input: LabDocumentInput): string {
     labVariables(lab),
     '',
     qemuArgsFunction(lab),
+    '',
+    seedFunctions(lab),
     '',
     accelRuleFunction(),
     '',

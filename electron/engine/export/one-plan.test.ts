@@ -73,7 +73,8 @@ const labInput: LabDocumentInput = {
   bridges: [{ name: 'core' }, { name: 'edge' }],
   vms: [{ name: 'r' }, { name: 'h' }, { name: 'k' }],
   nics: [
-    { vm: 'r', bridge: 'edge', ip: '10.1.0.1/24' },
+    // An MTU: the TAP gets it too.
+    { vm: 'r', bridge: 'edge', ip: '10.1.0.1/24', mtu: 1400 },
     // Every impairment field.
     { vm: 'r', bridge: 'core', ip: '10.2.0.1/24', impairments: { delayMs: 1.5, jitterMs: 0.25, lossPercent: 2, rateKbit: 512 } },
     // A pulled cable.

@@ -411,6 +411,8 @@ export class LabRuntime {
     for (const nic of change.nicsAdded) await this.hotPlug(nic);
     for (const nic of change.linkChanged) await this.applyLink(nic);
     for (const nic of change.impairmentsChanged) await this.applyImpairments(nic);
+    // The host side of an MTU edit: the TAP (its bridge follows the smallest port MTU).
+    for (const nic of change.mtuChanged) await helper.call({ op: 'link.mtu', ns: this.namespace, dev: tapName(nic.vm, nic.bridge), mtu: nic.mtu ?? 1500 });
     for (const { vm, commands } of change.guestCommands) await this.applyInGuest(vm, commands);
     for (const bridge of change.bridgesRemoved) await helper.call({ op: 'bridge.delete', ns: this.namespace, bridge: hostBridgeName(bridge) }).catch(() => undefined);
     return this.restartNeeded();

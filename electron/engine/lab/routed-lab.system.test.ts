@@ -73,6 +73,10 @@ describe('the routed lab with real guests', () => {
     expect((await run('b', 'ip link show eth0')).output).toMatch(/mtu 1400 /);
     expect((await run('r', 'ip link show eth1')).output).toMatch(/mtu 1400 /);
     expect((await run('r', 'ip link show eth0')).output).toMatch(/mtu 1500 /);
+    // The host side follows: the TAPs, and the bridge (the smallest MTU of its ports).
+    expect(execFileSync('ip', ['-n', ns, 'link', 'show', 'b.lan2'], { encoding: 'utf8' })).toMatch(/mtu 1400 /);
+    expect(execFileSync('ip', ['-n', ns, 'link', 'show', 'br-lan2'], { encoding: 'utf8' })).toMatch(/mtu 1400 /);
+    expect(execFileSync('ip', ['-n', ns, 'link', 'show', 'br-lan1'], { encoding: 'utf8' })).toMatch(/mtu 1500 /);
     expect((await run('a', 'grep www.lab /etc/hosts')).output).toBe('10.2.0.10 www.lab');
     expect((await run('a', 'hostname')).output).toBe('a');
     expect((await run('a', 'cat /tmp/up')).output).toBe('a is up');
@@ -102,6 +106,8 @@ describe('the routed lab with real guests', () => {
     // MTU: the guest's interface follows at once.
     await update((d) => ({ ...d, nics: d.nics.map((n) => (n.vm === 'b' ? { ...n, mtu: 1300 } : n)) }));
     expect((await run('b', 'ip link show eth0')).output).toMatch(/mtu 1300 /);
+    expect(execFileSync('ip', ['-n', ns, 'link', 'show', 'b.lan2'], { encoding: 'utf8' })).toMatch(/mtu 1300 /);
+    expect(execFileSync('ip', ['-n', ns, 'link', 'show', 'br-lan2'], { encoding: 'utf8' })).toMatch(/mtu 1300 /);
 
     // An address is not changed under a running guest: restart needed.
     const restart = await update((d) => ({ ...d, nics: d.nics.map((n) => (n.vm === 'a' ? { ...n, ip: '10.1.0.11/24' } : n)) }));

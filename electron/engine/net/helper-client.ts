@@ -151,6 +151,7 @@ const resultSchemas: { [K in HelperOp]: z.ZodType<HelperResults[K]> } = {
   'link.set': anyEmpty,
   'netem.set': z.object({ qdisc: z.enum(['netem', 'tbf']), notApplied: z.array(z.enum(['delay', 'jitter', 'loss'])) }),
   'netem.clear': anyEmpty,
+  'link.mtu': anyEmpty,
   'capture.start': z.object({ captureId: z.string(), fifo: z.string() }),
   'capture.stop': z.object(counts),
   'qemu.start': z.object({ pid: z.number().int().positive() }),

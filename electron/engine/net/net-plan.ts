@@ -21,7 +21,7 @@ export function labNetworkPlan(lab: LabDocument): HelperCall[] {
 export function nicNetworkPlan(lab: LabDocument, nic: Nic): HelperCall[] {
   const ns = namespaceName(lab);
   const tap = tapName(nic.vm, nic.bridge);
-  const calls: HelperCall[] = [{ op: 'tap.create', ns, tap }];
+  const calls: HelperCall[] = [{ op: 'tap.create', ns, tap, ...(nic.mtu !== undefined ? { mtu: nic.mtu } : {}) }];
   // A pulled cable is a TAP that is not on its bridge (and a QEMU link that is down).
   if (nic.link === 'up') calls.push({ op: 'link.attach', ns, tap, bridge: hostBridgeName(nic.bridge) });
   else calls.push({ op: 'link.set', ns, dev: tap, up: true });

@@ -3,7 +3,7 @@
  * helper never names a host interface). Deletions check the interface kind first, so
  * `bridge.delete` cannot remove a TAP and `tap.delete` cannot remove a bridge.
  */
-import { bridgeCreateCommands, linkAttach, linkDelete, linkDetach, linkSet, tapCreateCommands, tapDelete, type NetCommand } from '../../../shared/net-commands.js';
+import { bridgeCreateCommands, linkAttach, linkDelete, linkDetach, linkMtu, linkSet, tapCreateCommands, tapDelete, type NetCommand } from '../../../shared/net-commands.js';
 import { HelperFailure } from '../errors.js';
 import { commandFailure, run, runChecked } from '../run-command.js';
 import type { HelperContext } from '../context.js';
@@ -55,9 +55,9 @@ export async function deleteBridge(ns: string, bridge: string): Promise<Empty> {
   return done;
 }
 
-export async function createTap(ctx: HelperContext, ns: string, tap: string): Promise<Empty> {
+export async function createTap(ctx: HelperContext, ns: string, tap: string, mtu?: number): Promise<Empty> {
   const { qemuUid, qemuGid } = ctx.user;
-  await runAll(ns, tapCreateCommands(ns, tap, { uid: qemuUid, gid: qemuGid }));
+  await runAll(ns, tapCreateCommands(ns, tap, { uid: qemuUid, gid: qemuGid }, mtu));
   return done;
 }
 
@@ -83,5 +83,12 @@ export async function detachLink(ns: string, tap: string): Promise<Empty> {
 
 export async function setLink(ns: string, dev: string, up: boolean): Promise<Empty> {
   await runAll(ns, [linkSet(ns, dev, up)]);
+  return done;
+}
+
+/** A TAP's MTU (a running NIC's MTU edit); only TAPs: a bridge follows its ports by itself. */
+export async function setMtu(ns: string, dev: string, mtu: number): Promise<Empty> {
+  await requireKind(ns, dev, 'tun', 'tap');
+  await runAll(ns, [linkMtu(ns, dev, mtu)]);
   return done;
 }

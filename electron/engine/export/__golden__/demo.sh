@@ -3,7 +3,7 @@
 # Generated from the lab document: change the document and export again rather than this file.
 #
 # Usage, as root: up | down | status | console VM | capture VM BRIDGE [FILE] | link VM BRIDGE up|down
-# Needs the Debian packages iproute2, util-linux and qemu-system-x86; socat for consoles and
+# Needs the Debian packages iproute2, util-linux, qemu-system-x86 and xorriso (cloud-init seeds); socat for consoles and
 # for telling guests about pulled cables; tcpdump for captures.
 # Set from the environment to override: KERNEL, INITRD (or WIREBENCH_GUEST_DIR), DISK_<VM>,
 # WIREBENCH_ACCEL=auto|kvm|tcg, WIREBENCH_QEMU_USER and WIREBENCH_QEMU_GROUP (default nobody/nogroup).
@@ -53,7 +53,9 @@ qemu_args() {
         -serial chardev:agent0
         -kernel "${KERNEL}"
         -initrd "${INITRD}"
-        -append 'console=ttyS0 quiet panic=-1 wb.host=a wb.nic=eth0,52:54:00:50:07:e8,10.0.0.1/24 wb.hosts=10.0.0.1=a.lan+a,10.0.0.2=b.lan+b,10.0.0.254=r.lan+r,10.0.1.254=r.wan'
+        -append 'console=ttyS0 quiet panic=-1'
+        -drive "file=${RUN_DIR}/a.seed.iso,format=raw,if=none,id=seed0,readonly=on"
+        -device 'virtio-blk-pci,drive=seed0,id=seed,addr=0x1e'
         -netdev 'tap,id=net-lan,ifname=a.lan,script=no,downscript=no'
         -device 'virtio-net-pci,netdev=net-lan,id=nic-lan,mac=52:54:00:50:07:e8,addr=0x3,csum=off,gso=off,host_tso4=off,host_tso6=off,host_ecn=off,host_ufo=off,guest_csum=off,guest_tso4=off,guest_tso6=off,guest_ecn=off,guest_ufo=off'
         -daemonize
@@ -79,7 +81,9 @@ qemu_args() {
         -serial chardev:agent0
         -kernel "${KERNEL}"
         -initrd "${INITRD}"
-        -append 'console=ttyS0 quiet panic=-1 wb.host=b wb.nic=eth0,52:54:00:45:cc:6a,10.0.0.2/24 wb.hosts=10.0.0.1=a.lan+a,10.0.0.2=b.lan+b,10.0.0.254=r.lan+r,10.0.1.254=r.wan'
+        -append 'console=ttyS0 quiet panic=-1'
+        -drive "file=${RUN_DIR}/b.seed.iso,format=raw,if=none,id=seed0,readonly=on"
+        -device 'virtio-blk-pci,drive=seed0,id=seed,addr=0x1e'
         -netdev 'tap,id=net-lan,ifname=b.lan,script=no,downscript=no'
         -device 'virtio-net-pci,netdev=net-lan,id=nic-lan,mac=52:54:00:45:cc:6a,addr=0x3,csum=off,gso=off,host_tso4=off,host_tso6=off,host_ecn=off,host_ufo=off,guest_csum=off,guest_tso4=off,guest_tso6=off,guest_ecn=off,guest_ufo=off'
         -daemonize
@@ -105,7 +109,9 @@ qemu_args() {
         -serial chardev:agent0
         -kernel "${KERNEL}"
         -initrd "${INITRD}"
-        -append 'console=ttyS0 quiet panic=-1 wb.host=r wb.nic=eth0,52:54:00:17:17:9c,10.0.0.254/24 wb.nic=eth1,52:54:00:fe:e0:f7,10.0.1.254/24 wb.hosts=10.0.0.1=a.lan+a,10.0.0.2=b.lan+b,10.0.0.254=r.lan+r,10.0.1.254=r.wan'
+        -append 'console=ttyS0 quiet panic=-1'
+        -drive "file=${RUN_DIR}/r.seed.iso,format=raw,if=none,id=seed0,readonly=on"
+        -device 'virtio-blk-pci,drive=seed0,id=seed,addr=0x1e'
         -netdev 'tap,id=net-lan,ifname=r.lan,script=no,downscript=no'
         -device 'virtio-net-pci,netdev=net-lan,id=nic-lan,mac=52:54:00:17:17:9c,addr=0x3,csum=off,gso=off,host_tso4=off,host_tso6=off,host_ecn=off,host_ufo=off,guest_csum=off,guest_tso4=off,guest_tso6=off,guest_ecn=off,guest_ufo=off'
         -netdev 'tap,id=net-wan,ifname=r.wan,script=no,downscript=no'
@@ -119,6 +125,189 @@ qemu_args() {
       return 1
       ;;
   esac
+}
+
+# Each VM's cloud-init seed (shared/cloud-init-seed.ts): hostname, NICs, routes, hosts, startup.
+write_seed() {
+  case $1 in
+    a)
+      cat >"$2/meta-data" <<'WIREBENCH_SEED_END'
+instance-id: "wb-de3a0c1e-a-3b1026aa"
+local-hostname: "a"
+WIREBENCH_SEED_END
+      cat >"$2/user-data" <<'WIREBENCH_SEED_END'
+#cloud-config
+manage_etc_hosts: false
+write_files:
+  - path: /etc/hosts
+    permissions: "0644"
+    content: |
+      127.0.0.1 localhost
+      ::1 localhost ip6-localhost ip6-loopback
+      10.0.0.1 a.lan a
+      10.0.0.2 b.lan b
+      10.0.0.254 r.lan r
+      10.0.1.254 r.wan
+      127.0.1.1 a
+  - path: /var/lib/cloud/scripts/per-boot/wirebench-startup.sh
+    permissions: "0755"
+    content: |
+      #!/bin/sh
+      # Wirebench: forwarding and startup commands of VM a, run at every boot once the network is up.
+      # Output goes to the serial console; the engine reads the WIREBENCH-STARTUP-* lines.
+      failed=0
+      wb_run() {
+        echo "wirebench-startup[$1]: $2" >/dev/console
+        sh -c "$2" </dev/null >/dev/console 2>&1
+        code=$?
+        if [ "$code" -ne 0 ]; then
+          echo "WIREBENCH-STARTUP-FAILED vm=a index=$1 exit=$code" >/dev/console
+          failed=$((failed + 1))
+        fi
+      }
+      echo "WIREBENCH-STARTUP-DONE vm=a commands=0 failed=$failed" >/dev/console
+WIREBENCH_SEED_END
+      cat >"$2/network-config" <<'WIREBENCH_SEED_END'
+network:
+  version: 2
+  ethernets:
+    eth0:
+      match:
+        macaddress: "52:54:00:50:07:e8"
+      set-name: "eth0"
+      addresses:
+        - "10.0.0.1/24"
+      routes:
+        - to: "10.0.1.0/24"
+          via: "10.0.0.254"
+WIREBENCH_SEED_END
+      ;;
+    b)
+      cat >"$2/meta-data" <<'WIREBENCH_SEED_END'
+instance-id: "wb-de3a0c1e-b-526b89ae"
+local-hostname: "b"
+WIREBENCH_SEED_END
+      cat >"$2/user-data" <<'WIREBENCH_SEED_END'
+#cloud-config
+manage_etc_hosts: false
+write_files:
+  - path: /etc/hosts
+    permissions: "0644"
+    content: |
+      127.0.0.1 localhost
+      ::1 localhost ip6-localhost ip6-loopback
+      10.0.0.1 a.lan a
+      10.0.0.2 b.lan b
+      10.0.0.254 r.lan r
+      10.0.1.254 r.wan
+      127.0.1.1 b
+  - path: /var/lib/cloud/scripts/per-boot/wirebench-startup.sh
+    permissions: "0755"
+    content: |
+      #!/bin/sh
+      # Wirebench: forwarding and startup commands of VM b, run at every boot once the network is up.
+      # Output goes to the serial console; the engine reads the WIREBENCH-STARTUP-* lines.
+      failed=0
+      wb_run() {
+        echo "wirebench-startup[$1]: $2" >/dev/console
+        sh -c "$2" </dev/null >/dev/console 2>&1
+        code=$?
+        if [ "$code" -ne 0 ]; then
+          echo "WIREBENCH-STARTUP-FAILED vm=b index=$1 exit=$code" >/dev/console
+          failed=$((failed + 1))
+        fi
+      }
+      echo "WIREBENCH-STARTUP-DONE vm=b commands=0 failed=$failed" >/dev/console
+WIREBENCH_SEED_END
+      cat >"$2/network-config" <<'WIREBENCH_SEED_END'
+network:
+  version: 2
+  ethernets:
+    eth0:
+      match:
+        macaddress: "52:54:00:45:cc:6a"
+      set-name: "eth0"
+      addresses:
+        - "10.0.0.2/24"
+      routes:
+        - to: "10.0.1.0/24"
+          via: "10.0.0.254"
+WIREBENCH_SEED_END
+      ;;
+    r)
+      cat >"$2/meta-data" <<'WIREBENCH_SEED_END'
+instance-id: "wb-de3a0c1e-r-4038a371"
+local-hostname: "r"
+WIREBENCH_SEED_END
+      cat >"$2/user-data" <<'WIREBENCH_SEED_END'
+#cloud-config
+manage_etc_hosts: false
+write_files:
+  - path: /etc/hosts
+    permissions: "0644"
+    content: |
+      127.0.0.1 localhost
+      ::1 localhost ip6-localhost ip6-loopback
+      10.0.0.1 a.lan a
+      10.0.0.2 b.lan b
+      10.0.0.254 r.lan r
+      10.0.1.254 r.wan
+      127.0.1.1 r
+  - path: /var/lib/cloud/scripts/per-boot/wirebench-startup.sh
+    permissions: "0755"
+    content: |
+      #!/bin/sh
+      # Wirebench: forwarding and startup commands of VM r, run at every boot once the network is up.
+      # Output goes to the serial console; the engine reads the WIREBENCH-STARTUP-* lines.
+      sysctl -w net.ipv4.ip_forward=1 >/dev/null
+      sysctl -w net.ipv6.conf.all.forwarding=1 >/dev/null
+      failed=0
+      wb_run() {
+        echo "wirebench-startup[$1]: $2" >/dev/console
+        sh -c "$2" </dev/null >/dev/console 2>&1
+        code=$?
+        if [ "$code" -ne 0 ]; then
+          echo "WIREBENCH-STARTUP-FAILED vm=r index=$1 exit=$code" >/dev/console
+          failed=$((failed + 1))
+        fi
+      }
+      echo "WIREBENCH-STARTUP-DONE vm=r commands=0 failed=$failed" >/dev/console
+WIREBENCH_SEED_END
+      cat >"$2/network-config" <<'WIREBENCH_SEED_END'
+network:
+  version: 2
+  ethernets:
+    eth0:
+      match:
+        macaddress: "52:54:00:17:17:9c"
+      set-name: "eth0"
+      addresses:
+        - "10.0.0.254/24"
+    eth1:
+      match:
+        macaddress: "52:54:00:fe:e0:f7"
+      set-name: "eth1"
+      addresses:
+        - "10.0.1.254/24"
+WIREBENCH_SEED_END
+      ;;
+    *)
+      warn "no VM named '$1'"
+      return 1
+      ;;
+  esac
+}
+
+# The seed image QEMU attaches read-only, built as the app builds it.
+build_seed() {
+  local dir
+  dir=$(mktemp -d)
+  write_seed "$1" "$dir" &&
+    xorriso -as mkisofs -quiet -output "$RUN_DIR/$1.seed.iso" -volid cidata -joliet -rock "$dir"/meta-data "$dir"/user-data "$dir"/network-config &&
+    chmod 0644 "$RUN_DIR/$1.seed.iso"
+  local status=$?
+  rm -rf -- "$dir"
+  return "$status"
 }
 
 # Which accelerators QEMU gets: $1 = WIREBENCH_ACCEL (auto|kvm|tcg), $2 = what QEMU's user can
@@ -335,7 +524,7 @@ check_image() {
 check_prereqs() {
   local missing=() entry
   [[ $EUID -eq 0 ]] || missing+=("root: run it as root, e.g. sudo $0 up")
-  for entry in ip:iproute2 tc:iproute2 setpriv:util-linux qemu-system-x86_64:qemu-system-x86; do
+  for entry in ip:iproute2 tc:iproute2 setpriv:util-linux qemu-system-x86_64:qemu-system-x86 xorriso:xorriso; do
     have "${entry%%:*}" || missing+=("command ${entry%%:*}: install the Debian package ${entry#*:}")
   done
   id -u "$QEMU_USER" >/dev/null 2>&1 || missing+=("user $QEMU_USER, who runs QEMU: create it or set WIREBENCH_QEMU_USER")
@@ -445,6 +634,10 @@ start_vm() {
     return 0
   fi
   rm -f "$RUN_DIR/$vm.qmp" "$RUN_DIR/$vm.serial" "$RUN_DIR/$vm.pid"
+  build_seed "$vm" || {
+    warn "vm $vm: could not build its cloud-init seed"
+    return 1
+  }
   qemu_args "$vm"
   if ! ip netns exec "$NS" setpriv --reuid="$QEMU_UID" --regid="$QEMU_GID" --clear-groups --inh-caps=-all \
     qemu-system-x86_64 "${QEMU_ARGS[@]}"; then
