@@ -3,7 +3,8 @@ import { impairmentsSchema, nicSchema } from '../../shared/lab.js';
 import { defaultMac, guestNicName, hostBridgeName, namespaceName, tapName } from '../../shared/host-names.js';
 import { labStore } from '../store/lab-store.js';
 import { useActions } from '../app/actions-context.js';
-import { Field } from './Field.js';
+import { Field, intProblem } from './Field.js';
+import { nicFieldProblemIn, orUndefined } from './guest-fields.js';
 
 /** Checks one NIC field with the document schema itself, so the inspector and the file agree. */
 function nicFieldProblem(nic: Nic, patch: Partial<Nic>): string | null {
@@ -71,6 +72,24 @@ export function NicInspector({ nic, document }: { nic: Nic; document: LabDocumen
         check={(d) => (d === '' ? null : nicFieldProblem(nic, { ip: d }))}
         onCommit={(d) => update({ ip: d === '' ? undefined : d })}
         testId="nic-ip"
+      />
+      <Field
+        label="IPv6 addresses / prefix"
+        value={(nic.ipv6 ?? []).join(' ')}
+        placeholder="fd00:1::10/64"
+        hint="space-separated; empty: none"
+        check={(d) => nicFieldProblemIn(document, nic, 'ipv6', { ipv6: orUndefined(d.split(/[\s,]+/).filter(Boolean)) })}
+        onCommit={(d) => update({ ipv6: orUndefined(d.split(/[\s,]+/).filter(Boolean)) })}
+        testId="nic-ipv6"
+      />
+      <Field
+        label="MTU"
+        value={nic.mtu === undefined ? '' : String(nic.mtu)}
+        placeholder="1500"
+        hint="empty: 1500; the host TAP follows; applied live on a running VM"
+        check={(d) => (d.trim() === '' ? null : (intProblem(d, 68, 9000) ?? nicFieldProblemIn(document, nic, 'mtu', { mtu: Number(d) })))}
+        onCommit={(d) => update({ mtu: d.trim() === '' ? undefined : Number(d) })}
+        testId="nic-mtu"
       />
       <h3 id="impairments">Impairments</h3>
       {IMPAIRMENTS.map(({ key, label, unit }) => (

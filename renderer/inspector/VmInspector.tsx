@@ -8,6 +8,8 @@ import { useActions } from '../app/actions-context.js';
 import { Field, intProblem } from './Field.js';
 import { openConsole } from '../consoles/consoles.js';
 import { useVmAccel } from '../consoles/vm-accel.js';
+import { LinesField, lines } from './LinesField.js';
+import { hostsText, orUndefined, parseHosts, parseRoutes, routesText, startupText, vmFieldProblem } from './guest-fields.js';
 
 export function VmInspector({ vm, document }: { vm: Vm; document: LabDocument }) {
   const runtime = useRuntime((s) => s.vms[vm.name]);
@@ -57,6 +59,50 @@ export function VmInspector({ vm, document }: { vm: Vm; document: LabDocument })
       )}
       <Field label="CPUs" value={String(vm.cpus)} check={(d) => intProblem(d, 1, 64)} onCommit={(d) => update({ cpus: Number(d) })} />
       <Field label="Memory (MiB)" value={String(vm.memoryMiB)} check={(d) => intProblem(d, 64, 65_536, 'MiB')} onCommit={(d) => update({ memoryMiB: Number(d) })} />
+      <h3>Network and startup</h3>
+      <label className="wb-field wb-check">
+        <input type="checkbox" checked={vm.forwarding ?? false} onChange={(e) => update({ forwarding: e.target.checked ? true : undefined })} data-testid="vm-forwarding" />
+        <span>Forwarding (routes between its NICs)</span>
+      </label>
+      <LinesField
+        label="Routes"
+        value={routesText(vm.routes)}
+        placeholder={'default via 10.0.0.254\n10.2.0.0/24 via 10.1.0.1'}
+        hint="one per line: DESTINATION via GATEWAY (IPv4 or IPv6); applied live on a running VM"
+        check={(d) => {
+          const parsed = parseRoutes(d);
+          return 'problem' in parsed ? parsed.problem : vmFieldProblem(document, vm.name, 'routes', { routes: orUndefined(parsed.routes) });
+        }}
+        onCommit={(d) => {
+          const parsed = parseRoutes(d);
+          if ('routes' in parsed) update({ routes: orUndefined(parsed.routes) });
+        }}
+        testId="vm-routes"
+      />
+      <LinesField
+        label="Extra /etc/hosts names"
+        value={hostsText(vm.hosts)}
+        placeholder="10.2.0.10 www.lab"
+        hint="one per line: ADDRESS NAME [NAME…]; the lab's own names are always there"
+        check={(d) => {
+          const parsed = parseHosts(d);
+          return 'problem' in parsed ? parsed.problem : vmFieldProblem(document, vm.name, 'hosts', { hosts: orUndefined(parsed.hosts) });
+        }}
+        onCommit={(d) => {
+          const parsed = parseHosts(d);
+          if ('hosts' in parsed) update({ hosts: orUndefined(parsed.hosts) });
+        }}
+        testId="vm-hosts"
+      />
+      <LinesField
+        label="Startup commands"
+        value={startupText(vm.startup)}
+        placeholder="httpd -h /www"
+        hint="one shell command per line, run in order at boot once the network is up; output on the serial console, a failure is reported"
+        check={(d) => vmFieldProblem(document, vm.name, 'startup', { startup: orUndefined(lines(d)) })}
+        onCommit={(d) => update({ startup: orUndefined(lines(d)) })}
+        testId="vm-startup"
+      />
       <h3>NICs</h3>
       <ul className="wb-list">
         {nics.length === 0 && <li className="wb-muted">none: drag from the VM's handle to a bridge</li>}

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { guestKernelCmdline, nicMac } from '../../../shared/guest-cmdline.js';
+import { nicMac } from '../../../shared/guest-cmdline.js';
+import { renderSeed } from '../../../shared/cloud-init-seed.js';
 import { netdevId, nicDeviceId, tapName } from '../../../shared/host-names.js';
 import { labSchema, type LabDocument } from '../../../shared/lab.js';
 import { QmpClient } from './qmp-client.js';
@@ -58,7 +59,7 @@ describe('SerialConsole on two tiny guests on one bridge (TCG)', () => {
         const guest = await lab.boot({
           name,
           nics: [{ netdevId: netdevId('lan'), deviceId: nicDeviceId('lan'), tap: tapName(name, 'lan'), mac: nicMac(doc, nic), linkUp: true, ifname: 'eth0' }],
-          append: guestKernelCmdline(),
+          seed: renderSeed(doc, name),
         });
         guests.set(name, guest);
         const serial = await SerialConsole.connect({ socketPath: guest.spec.serialSocket, vm: name, logPath: guest.spec.serialLog });
@@ -107,7 +108,7 @@ describe('SerialConsole on two tiny guests on one bridge (TCG)', () => {
     expect(results.map((r) => r.output)).toEqual(['run1', 'run2', 'run3']);
   });
 
-  it('sets hostname, addresses and /etc/hosts from the kernel command line', async () => {
+  it('sets hostname, addresses and /etc/hosts from its cloud-init seed', async () => {
     const a = consoleOf('a');
     expect((await a.run('hostname')).output).toBe('a');
     expect((await a.run('cat /sys/class/net/eth0/address')).output).toBe(nicMac(doc, { vm: 'a', bridge: 'lan' }));

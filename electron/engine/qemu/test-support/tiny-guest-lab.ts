@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { qemuArgs, type QemuNicSpec, type QemuSpec } from '../../../../shared/qemu-spec.js';
 import { TINY_GUEST_CMDLINE } from '../../../../shared/guest-cmdline.js';
-import { seedFromConfig } from '../../../../shared/cloud-init-seed.js';
+import { seedFromConfig, type CloudInitSeed } from '../../../../shared/cloud-init-seed.js';
 import { findTinyGuest } from '../tiny-guest.js';
 import { writeSeedImage } from '../seed-image.js';
 import { isProcessRunning } from '../../../common/process-state.js';
@@ -39,9 +39,9 @@ export interface TestLab {
   addTap(name: string, bridge?: string): Promise<void>;
   /**
    * Boots a tiny guest with a cloud-init seed built from `nics` and `hosts` (`ip=name+name`
-   * entries); `append` replaces the kernel command line.
+   * entries), or the given `seed`; `append` replaces the kernel command line.
    */
-  boot(options: { name: string; nics: TestNic[]; hosts?: string[]; append?: string }): Promise<TestGuest>;
+  boot(options: { name: string; nics: TestNic[]; hosts?: string[]; append?: string; seed?: CloudInitSeed }): Promise<TestGuest>;
   cleanup(): Promise<void>;
 }
 
@@ -72,11 +72,11 @@ export async function createTestLab(): Promise<TestLab> {
       if (bridge) await ip('link', 'set', name, 'master', bridge);
       await ip('link', 'set', name, 'up');
     },
-    async boot({ name, nics, hosts = [], append: givenAppend }) {
+    async boot({ name, nics, hosts = [], append: givenAppend, seed: givenSeed }) {
       const guest = findTinyGuest();
       const append = givenAppend ?? TINY_GUEST_CMDLINE;
       const seedImage = join(dir, `${name}.seed.iso`);
-      const seed = seedFromConfig(
+      const seed = givenSeed ?? seedFromConfig(
         {
           hostname: name,
           nics: nics.map((nic) => ({ name: nic.ifname, mac: nic.mac, addresses: nic.ip ? [nic.ip] : [], mtu: undefined, routes: [] })),
