@@ -6,9 +6,10 @@ cd "$(dirname "$0")/.."
 
 # Everything the app and its tests run: QEMU and its image tool, busybox and cpio for the tiny
 # guest, ip/tc/tcpdump/setpriv/ethtool for labs, tshark for checking captures, Chromium for e2e tests,
-# ShellCheck and libvirt-clients for checking exports, socat for exported scripts' consoles.
+# ShellCheck and libvirt-clients for checking exports, socat for exported scripts' consoles,
+# xorriso for the guests' cloud-init seed images, cloud-init for checking them (`cloud-init schema`).
 packages=(qemu-system-x86 qemu-utils tcpdump ethtool busybox-static cpio iproute2 util-linux procps
-  tshark chromium shellcheck libvirt-clients libxml2-utils pkexec socat tcpreplay)
+  tshark chromium shellcheck libvirt-clients libxml2-utils pkexec socat tcpreplay xorriso cloud-init)
 
 missing=()
 for p in "${packages[@]}"; do
