@@ -341,4 +341,27 @@ describe('privileged helper on the real system', () => {
     expect(left.filter((f) => fifosSeen.some((seen) => seen.endsWith(`/${f}`)))).toEqual([]);
     expect((await client.call({ op: 'info' })).namespaces).not.toContain(NS);
   });
+
+  it('gc leaves a lab whose creating helper is gone but whose guests still run (wirebench up exited), and sweeps an empty one', async () => {
+    const left = randomNamespace();
+    const abandoned = randomNamespace();
+    const other = await HelperClient.start({ helperPath: HELPER_BUNDLE, asRoot: true });
+    let sleeper: number | null = null;
+    try {
+      await other.call({ op: 'ns.create', ns: left });
+      await other.call({ op: 'ns.create', ns: abandoned });
+      // A process inside `left`, as a guest would be; then its helper exits, as `wirebench up`'s does.
+      sleeper = Number(sh('bash', ['-c', `ip netns exec ${left} sleep 120 >/dev/null 2>&1 & echo $!`]).trim());
+      await other.close();
+      const { removed } = await client.call({ op: 'gc' });
+      expect(removed).not.toContain(left);
+      expect(namespaceNames()).toContain(left);
+      expect(removed).toContain(abandoned);
+      expect(namespaceNames()).not.toContain(abandoned);
+    } finally {
+      if (sleeper) trySh('kill', [String(sleeper)]);
+      await other.close();
+      for (const ns of [left, abandoned]) forceRemoveNamespace(ns);
+    }
+  });
 });

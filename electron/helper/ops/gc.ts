@@ -1,15 +1,18 @@
 /**
  * Explicit clean-up (never run on exit: guests may outlive the app). Removes:
  * - every namespace this helper created, and those whose creating helper is no longer running
- *   (a crashed or closed app), for the same invoking user. A namespace created by another live
- *   helper (a parallel test worker, the app while the CLI runs) belongs to that helper.
+ *   (a crashed app) and that hold no process any more, for the same invoking user. A namespace
+ *   whose creator is gone but whose guests still run is a lab left up on purpose (`wirebench
+ *   up` exits, the app closes with the lab running): it is someone's, and `down` removes it.
+ *   A namespace created by another live helper (a parallel test worker, the app while the CLI
+ *   runs) belongs to that helper.
  * - every capture this helper runs, and capture FIFOs in the user's folder that no process has
  *   open (left by a helper that was killed).
  */
 import { lstatSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import type { HelperContext } from '../context.js';
 import { createdByThisHelper, creatorAlive, listMarkers, release } from '../ownership.js';
-import { deleteNamespace, namespaceExists } from './namespace.js';
+import { deleteNamespace, namespaceExists, namespacePids } from './namespace.js';
 
 /** Paths open by any process, read from /proc/<pid>/fd (the helper is root and can see all). */
 function openPaths(): Set<string> {
@@ -70,6 +73,7 @@ export async function collectGarbage(ctx: HelperContext): Promise<{ removed: str
     await ctx.queue.run(marker.ns, async () => {
       // Re-read under the namespace's queue: another request may have deleted it meanwhile.
       if (!listMarkers().some((m) => m.ns === marker.ns)) return;
+      if (!createdByThisHelper(marker) && (await namespacePids(marker.ns).catch(() => [])).length > 0) return;
       try {
         await deleteNamespace(ctx, marker.ns);
         removed.push(marker.ns);

@@ -80,7 +80,7 @@ export async function adoptNamespace(ctx: HelperContext, ns: string): Promise<{ 
   return { ns, pids };
 }
 
-async function namespacePids(ns: string): Promise<number[]> {
+export async function namespacePids(ns: string): Promise<number[]> {
   const listed = await run('ip', ['netns', 'pids', ns]);
   if (listed.code !== 0) throw commandFailure(`could not list the processes of namespace ${ns}`, listed);
   return listed.stdout.split(/\s+/).filter((p) => /^\d+$/.test(p)).map(Number);
