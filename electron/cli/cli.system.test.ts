@@ -95,7 +95,9 @@ describe('wirebench CLI', () => {
     const libvirt = run('export', '--format', 'libvirt', 'assets/labs/demo.lab.json', '--out', outDir);
     expect(libvirt.status, libvirt.stderr).toBe(0);
     expect(libvirt.stderr).toContain(`wrote ${join(outDir, 'define.sh')}`);
-    expect(readdirSync(outDir).sort()).toEqual(['define.sh', 'domain-a.xml', 'domain-b.xml', 'domain-r.xml', 'network-lan.xml', 'network-wan.xml']);
+    // Each VM's cloud-init seed (meta-data, user-data, network-config) sits beside its domain; define.sh builds the seed disks.
+    const seeds = ['a', 'b', 'r'].flatMap((vm) => ['meta-data', 'network-config', 'user-data'].map((f) => `seed-${vm}.${f}`));
+    expect(readdirSync(outDir).sort()).toEqual(['define.sh', 'domain-a.xml', 'domain-b.xml', 'domain-r.xml', 'network-lan.xml', 'network-wan.xml', ...seeds].sort());
     expect(spawnSync('virt-xml-validate', [join(outDir, 'domain-a.xml'), 'domain']).status).toBe(0);
 
     const bad = join(dir, 'bad-export.lab.json');
