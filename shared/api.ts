@@ -6,7 +6,8 @@
  * schemas below; errors cross as data and are rebuilt as `Error`s on the client.
  */
 import { z } from 'zod';
-import { labSchema, impairmentsSchema, type LabDocument, type LabProblem } from './lab.js';
+import { labSchema, type LabDocument, type LabProblem } from './lab.js';
+import { labChangeBatchSchema, type WireLabChange } from './lab-changes.js';
 
 // ---------------------------------------------------------------------------------------------
 // Values that appear in commands and events
@@ -96,6 +97,8 @@ export const openLabSchema = z.strictObject({
   path: z.string().nullable(),
   document: labSchema,
   problems: z.array(labProblemSchema),
+  /** The document's revision: each applied change batch adds one; a batch names the one it was made against. */
+  revision: z.number().int().min(0),
 });
 export type OpenLab = z.infer<typeof openLabSchema>;
 
@@ -128,8 +131,18 @@ export const commands = {
   'lab.open': { params: z.strictObject({ path: z.string().min(1).max(4096) }), result: openLabSchema },
   'lab.openDemo': { params: none, result: openLabSchema },
   'lab.new': { params: z.strictObject({ name: z.string().min(1).max(100) }), result: openLabSchema },
-  /** Replace the defined lab with an edited one; applied live to a running lab where possible. */
-  'lab.update': { params: z.strictObject({ document: labSchema }), result: z.strictObject({ problems: z.array(labProblemSchema), restartNeeded: z.array(z.string()) }) },
+  /**
+   * Edits of the document, made against `baseRevision` (shared/lab-changes.ts). The engine
+   * applies the batch to its document and to the running lab (live where possible, else listed
+   * in `restartNeeded`) and broadcasts it as `lab.changed` with the new revision and `origin`
+   * (the sender's tag, so it knows its own echo). Refused as a whole: `stale-revision` (the lab
+   * moved on since `baseRevision`: apply the `lab.changed` batches since, or reload with
+   * `lab.current`, and send again) and `change-refused` (the batch does not fit the document).
+   */
+  'lab.change': {
+    params: z.strictObject({ baseRevision: z.number().int().min(0), changes: labChangeBatchSchema, origin: z.string().min(1).max(64).optional() }),
+    result: z.strictObject({ revision: z.number().int().min(0), problems: z.array(labProblemSchema), restartNeeded: z.array(z.string()) }),
+  },
   /**
    * Errors a person chooses from: `changed-on-disk` (another program changed the file since it
    * was opened or saved here; pass `overwrite: true` to replace it anyway), `read-only`,
@@ -159,9 +172,9 @@ export const commands = {
   'nic.findByMac': { params: z.strictObject({ mac: z.string().regex(/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/, 'a MAC address like 52:54:00:12:34:56') }), result: z.strictObject({ nics: z.array(nicInfoSchema) }) },
   'nic.counters': { params: nicSelectorSchema, result: nicCountersSchema },
   'nic.resetCounters': { params: nicSelectorSchema, result: ok },
+  /** Pull the cable: the same change as `lab.change` with the NIC's `link: "down"` (and `lab.changed` follows). */
   'nic.disconnect': { params: nicSelectorSchema, result: nicInfoSchema },
   'nic.reconnect': { params: nicSelectorSchema, result: nicInfoSchema },
-  'nic.setImpairments': { params: z.strictObject({ nic: nicSelectorSchema, impairments: impairmentsSchema.nullable() }), result: nicInfoSchema },
   // Captures
   'nic.capture': { params: z.strictObject({ nic: nicSelectorSchema, options: captureStartSchema }), result: captureInfoSchema },
   'bridge.capture': { params: z.strictObject({ bridge: z.string(), options: captureStartSchema }), result: captureInfoSchema },
@@ -199,13 +212,15 @@ export type CountersTickNic = z.infer<typeof countersTickNicSchema>;
 export const labEventSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('vm.state'), vm: z.string(), state: vmStateSchema, reason: z.string().nullable() }),
   z.strictObject({ type: z.literal('counters.tick'), at: z.number(), nics: z.array(countersTickNicSchema) }),
-  z.strictObject({ type: z.literal('nic.link'), vm: z.string(), bridge: z.string(), link: z.enum(['up', 'down']) }),
   /** pcap bytes, base64; the first chunk of a capture starts with the pcap file header. */
   z.strictObject({ type: z.literal('capture.chunk'), captureId: z.string(), data: z.string() }),
   z.strictObject({ type: z.literal('capture.ended'), captureId: z.string(), packets: z.number().nullable(), kernelDrops: z.number().nullable() }),
   /** Sent only to the clients that opened this VM's console (`console.open`). */
   z.strictObject({ type: z.literal('console.data'), vm: z.string(), data: z.string() }),
-  z.strictObject({ type: z.literal('lab.changed'), path: z.string().nullable(), document: labSchema }),
+  /** A lab was opened or created (by any client): its whole document, starting a new revision line. */
+  z.strictObject({ type: z.literal('lab.opened'), path: z.string().nullable(), document: labSchema, revision: z.number().int().min(0) }),
+  /** A batch the engine applied (`lab.change`, a pulled cable): what changed, its revision, who sent it, the document's problems now. */
+  z.strictObject({ type: z.literal('lab.changed'), revision: z.number().int().min(0), changes: labChangeBatchSchema, origin: z.string(), problems: z.array(labProblemSchema) }),
   z.strictObject({ type: z.literal('error'), code: z.string(), message: z.string(), hint: z.string().optional() }),
 ]);
 export type LabEvent = z.infer<typeof labEventSchema>;
@@ -273,7 +288,8 @@ export interface LabApi {
     open(path: string): Promise<OpenLab>;
     openDemo(): Promise<OpenLab>;
     create(name: string): Promise<OpenLab>;
-    update(document: LabDocument): Promise<{ problems: LabProblem[]; restartNeeded: string[] }>;
+    /** Sends a batch of edits made against `baseRevision`; `origin` tags its `lab.changed` echo. */
+    change(baseRevision: number, changes: WireLabChange[], origin?: string): Promise<{ revision: number; problems: LabProblem[]; restartNeeded: string[] }>;
     /** `overwrite`: replace the file even if another program changed it (after a `changed-on-disk` refusal). */
     save(path?: string, options?: { overwrite?: boolean }): Promise<{ path: string }>;
     validate(document: unknown): Promise<{ problems: LabProblem[] }>;
@@ -299,7 +315,6 @@ export interface LabApi {
     resetCounters(nic: NicSelector): Promise<void>;
     disconnect(nic: NicSelector): Promise<NicInfo>;
     reconnect(nic: NicSelector): Promise<NicInfo>;
-    setImpairments(nic: NicSelector, impairments: z.infer<typeof impairmentsSchema> | null): Promise<NicInfo>;
     capture(nic: NicSelector, options?: z.infer<typeof captureStartSchema>): Promise<CaptureInfo>;
   };
   bridge: {
@@ -339,7 +354,7 @@ export function createLabApi(invoke: Invoke, onEvent: LabApi['onEvent']): LabApi
       open: (path) => invoke('lab.open', { path }),
       openDemo: () => invoke('lab.openDemo', {}),
       create: (name) => invoke('lab.new', { name }),
-      update: (document) => invoke('lab.update', { document }),
+      change: (baseRevision, changes, origin) => invoke('lab.change', { baseRevision, changes, ...(origin ? { origin } : {}) }),
       save: (path, options) => invoke('lab.save', { ...(path === undefined ? {} : { path }), ...(options?.overwrite ? { overwrite: true } : {}) }),
       validate: (document) => invoke('lab.validate', { document }),
       up: () => invoke('lab.up', {}),
@@ -364,7 +379,6 @@ export function createLabApi(invoke: Invoke, onEvent: LabApi['onEvent']): LabApi
       resetCounters: (nic) => done(invoke('nic.resetCounters', nic)),
       disconnect: (nic) => invoke('nic.disconnect', nic),
       reconnect: (nic) => invoke('nic.reconnect', nic),
-      setImpairments: (nic, impairments) => invoke('nic.setImpairments', { nic, impairments }),
       capture: (nic, options = {}) => invoke('nic.capture', { nic, options }),
     },
     bridge: {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Engine } from './engine.js';
+import { changeLab } from './test-support/lab-change.js';
 
 describe('engine front door', () => {
   it('answers unknown commands and bad parameters with errors as data', async () => {
@@ -20,7 +21,7 @@ describe('engine front door', () => {
     const opened = await engine.invoke('lab.openDemo', {});
     expect(opened.path).toBeNull();
     const edited = { ...opened.document, name: 'edited' };
-    await engine.invoke('lab.update', { document: edited });
+    await changeLab(engine, [{ kind: 'lab.rename', name: 'edited' }]);
     await engine.invoke('recovery.write', { path: null, document: edited });
     expect((await engine.invoke('recovery.read', { path: null, id: edited.id, name: edited.name }))?.document.name).toBe('edited');
 

@@ -1,8 +1,11 @@
 /**
  * The engine's front door: one handler per command of `shared/api.ts`. Every transport hands
  * raw messages to `dispatch`, which parses the params with the contract's schema, runs the
- * handler and returns a `Reply` (errors as data). Runtime work is delegated to `LabRuntime`;
- * this file only owns which lab is open and whether it has unsaved edits.
+ * handler and returns a `Reply` (errors as data). Runtime work is delegated to `LabRuntime`.
+ *
+ * The engine owns the open lab's document, the one copy every other holds a replica of: each
+ * edit arrives as a change batch (`lab.change`, or a pulled cable) made against a revision, is
+ * applied here and to the running lab, and goes out to every client as `lab.changed`.
  */
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +22,7 @@ import {
   type Reply,
 } from '../../shared/api.js';
 import { LAB_FORMAT, validateLab, type LabDocument, type LabProblem } from '../../shared/lab.js';
+import { applyChanges, ChangeError, changesFromWire, changesToWire, type LabChange } from '../../shared/lab-changes.js';
 import { EventBus, type EventListener } from './event-bus.js';
 import type { EngineClient } from './engine-client.js';
 import { ConsoleHub } from './console/console-hub.js';
@@ -26,7 +30,7 @@ import { readLabFile, readLabFileStamped, writeLabFile } from './lab/lab-file.js
 import { unchangedSince, type FileStamp } from './lab/file-stamp.js';
 import { changedOnDisk } from './lab/save-errors.js';
 import { LabRuntime, type LabRuntimeOptions } from './lab/lab-runtime.js';
-import { findNicsByMac } from './lab/nic-lookup.js';
+import { findNicsByMac, resolveNic } from './lab/nic-lookup.js';
 import { LabControl, refuseIfHeldElsewhere } from './server/control-socket.js';
 import { RecoveryStore } from './lab/recovery-store.js';
 import { exportLab } from './export/export-lab.js';
@@ -55,6 +59,12 @@ export class Engine {
   /** The open file as last read or written here: a save refuses if another program changed it since. */
   private stamp: FileStamp | null = null;
   private document: LabDocument | null = null;
+  /** Counts applied batches; opening a lab starts a new one above every earlier, so an old lab's batch is stale too. */
+  private revision = 0;
+  /** The last valid document the running lab was made to follow (a document with errors is not applied live). */
+  private live: LabDocument | null = null;
+  /** Batches are applied one at a time, in the order they arrive. */
+  private edits: Promise<unknown> = Promise.resolve();
   private runtime: LabRuntime | null = null;
   private readonly recovery: RecoveryStore;
   private readonly consoles = new ConsoleHub();
@@ -115,7 +125,8 @@ export class Engine {
   /** The runtime of the open lab; on first use it adopts whatever of the lab is already running. */
   private async getRuntime(): Promise<LabRuntime> {
     const lab = this.requireLab();
-    this.runtime ??= new LabRuntime(lab, {
+    if (!this.runtime) this.live = lab;
+    this.runtime ??= new LabRuntime(() => this.requireLab(), {
       ...this.options.runtime,
       events: this.events,
       onConsoleData: (vm, data) => this.consoles.publish(vm, data),
@@ -136,12 +147,62 @@ export class Engine {
     this.path = path;
     this.stamp = stamp;
     this.document = document;
-    this.events.emit({ type: 'lab.changed', path, document });
-    return { path, document, problems };
+    this.live = null;
+    this.revision += 1;
+    this.events.emit({ type: 'lab.opened', path, document, revision: this.revision });
+    return { path, document, problems, revision: this.revision };
+  }
+
+  /**
+   * Applies one batch: to the document (all or nothing), then to the running lab (live where
+   * possible; the rest is "restart needed"). `baseRevision` null: the engine's own edit (a
+   * cable pulled through `nic.disconnect`), made against whatever is current. The batch is
+   * broadcast as soon as the document has it; a failure of the live part comes back as `liveError`.
+   */
+  private applyBatch(changes: LabChange[], origin: string, baseRevision: number | null) {
+    const run = this.edits.then(async () => {
+      const previous = this.requireLab();
+      if (baseRevision !== null && baseRevision !== this.revision) {
+        throw new WirebenchError('stale-revision', `lab.change: made against revision ${baseRevision}, but the lab is at revision ${this.revision}`, 'apply the lab.changed batches since (or reload with lab.current) and send it again');
+      }
+      let next: LabDocument;
+      try {
+        next = applyChanges(previous, changes).document;
+      } catch (err) {
+        if (!(err instanceof ChangeError)) throw err;
+        throw new WirebenchError('change-refused', `lab.change: ${err.message}`, 'reload the lab (lab.current) and make the edit again');
+      }
+      const checked = validateLab(next);
+      this.document = next;
+      this.revision += 1;
+      const revision = this.revision;
+      this.events.emit({ type: 'lab.changed', revision, changes: changesToWire(changes), origin, problems: checked.problems });
+      let restartNeeded: string[] = [];
+      let liveError: unknown = null;
+      if (this.runtime && checked.ok) {
+        try {
+          restartNeeded = await this.runtime.reconcile(this.live ?? previous, next);
+        } catch (err) {
+          liveError = err;
+        }
+        this.live = next;
+      } else if (this.runtime) restartNeeded = this.runtime.status().restartNeeded;
+      return { revision, problems: checked.problems, restartNeeded, liveError };
+    });
+    this.edits = run.catch(() => undefined);
+    return run;
+  }
+
+  /** A document with errors is edited and saved, but not run: its errors would only fail at boot. */
+  private requireRunnable(action: string): void {
+    const errors = validateLab(this.requireLab()).problems.filter((p) => p.severity === 'error');
+    if (errors.length) {
+      throw new WirebenchError('invalid-lab', `${action}: the lab has ${errors.length} error(s): ${errors.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join('; ')}`, 'fix the problems first');
+    }
   }
 
   private readonly handlers: Handlers = {
-    'lab.current': async () => (this.document ? { path: this.path, document: this.document, problems: validateLab(this.document).problems } : null),
+    'lab.current': async () => (this.document ? { path: this.path, document: this.document, problems: validateLab(this.document).problems, revision: this.revision } : null),
     'lab.open': async ({ path }) => {
       const { document, stamp } = await readLabFileStamped(path);
       return this.adopt(path, document, validateLab(document).problems, stamp);
@@ -157,17 +218,11 @@ export class Engine {
       if (!document.ok) throw new WirebenchError('bad-request', document.problems.map((p) => p.message).join('; '));
       return this.adopt(null, document.lab, []);
     },
-    'lab.update': async ({ document }) => {
-      const current = this.requireLab();
-      const checked = validateLab(document);
-      if (!checked.ok) return { problems: checked.problems, restartNeeded: [] };
-      if (checked.lab.id !== current.id && this.runtime?.isUp()) {
-        throw new WirebenchError('lab-running', 'the lab id cannot change while the lab is running', 'stop the lab first');
-      }
-      this.document = checked.lab;
-      const restartNeeded = this.runtime ? await this.runtime.applyDocument(checked.lab) : [];
-      this.events.emit({ type: 'lab.changed', path: this.path, document: checked.lab });
-      return { problems: checked.problems, restartNeeded };
+    'lab.change': async ({ baseRevision, changes, origin }) => {
+      const { liveError, ...result } = await this.applyBatch(changesFromWire(changes), origin ?? 'engine', baseRevision);
+      // The batch is in the document (every client has it): a part that did not apply live is a problem event, not a refusal.
+      if (liveError) this.events.emit({ type: 'error', ...errorToData(liveError), code: (liveError as { code?: string }).code ?? 'live-edit-failed' });
+      return result;
     },
     'lab.save': async ({ path, overwrite }) => {
       const lab = this.requireLab();
@@ -192,11 +247,20 @@ export class Engine {
       await this.recovery.clear(path, { id, name });
       return {};
     },
-    'lab.up': async () => (await this.getRuntime()).up(),
-    'lab.upNetwork': async () => (await this.getRuntime()).upNetworkOnly(),
+    'lab.up': async () => {
+      this.requireRunnable('lab.up');
+      return (await this.getRuntime()).up();
+    },
+    'lab.upNetwork': async () => {
+      this.requireRunnable('lab.upNetwork');
+      return (await this.getRuntime()).upNetworkOnly();
+    },
     'lab.down': async () => (await this.getRuntime()).down(),
     'lab.status': async () => (await this.getRuntime()).status(),
-    'vm.start': async ({ vm }) => (await this.getRuntime()).startVm(vm),
+    'vm.start': async ({ vm }) => {
+      this.requireRunnable('vm.start');
+      return (await this.getRuntime()).startVm(vm);
+    },
     'vm.stop': async ({ vm, force }) => (await this.getRuntime()).stopVm(vm, { force: force ?? false }),
     'vm.run': async ({ vm, command, timeoutMs }) => (await this.getRuntime()).runInVm(vm, command, timeoutMs),
     'vm.snapshot': async ({ vm, tag }) => {
@@ -206,7 +270,7 @@ export class Engine {
     'nic.info': async (nic) => (await this.getRuntime()).nicInfo(nic),
     'nic.findByMac': async ({ mac }) => {
       const runtime = await this.getRuntime();
-      return { nics: findNicsByMac(runtime.document, mac).map((n) => runtime.nicInfo({ vm: n.vm, bridge: n.bridge })) };
+      return { nics: findNicsByMac(this.requireLab(), mac).map((n) => runtime.nicInfo({ vm: n.vm, bridge: n.bridge })) };
     },
     'nic.counters': async (nic) => (await this.getRuntime()).nicCounters(nic),
     'nic.resetCounters': async (nic) => {
@@ -215,11 +279,6 @@ export class Engine {
     },
     'nic.disconnect': async (nic) => this.setLink(nic, 'down'),
     'nic.reconnect': async (nic) => this.setLink(nic, 'up'),
-    'nic.setImpairments': async ({ nic, impairments }) => {
-      const info = await (await this.getRuntime()).setImpairments(nic, impairments);
-      this.syncDocumentFromRuntime();
-      return info;
-    },
     'nic.capture': async ({ nic, options }) => (await this.getRuntime()).captureNic(nic, options),
     'bridge.capture': async ({ bridge, options }) => (await this.getRuntime()).captureBridge(bridge, options),
     'capture.stop': async ({ captureId }) => (await this.getRuntime()).stopCapture(captureId),
@@ -249,16 +308,13 @@ export class Engine {
     'export.script': async ({ format }) => ({ files: exportLab(this.requireLab(), format) }),
   };
 
-  /** Link changes are document edits too (the cable stays pulled after a save and reload). */
-  private async setLink(nic: CommandParams<'nic.info'>, link: 'up' | 'down') {
-    const info = await (await this.getRuntime()).setLink(nic, link);
-    this.syncDocumentFromRuntime();
-    return info;
-  }
-
-  private syncDocumentFromRuntime(): void {
-    if (!this.runtime) return;
-    this.document = this.runtime.document;
-    this.events.emit({ type: 'lab.changed', path: this.path, document: this.document });
+  /** A pulled or re-plugged cable is a change batch like any edit (it stays pulled after a save and reload). */
+  private async setLink(selector: CommandParams<'nic.info'>, link: 'up' | 'down') {
+    const runtime = await this.getRuntime();
+    const nic = resolveNic(this.requireLab(), selector, link === 'down' ? 'nic.disconnect' : 'nic.reconnect');
+    const ref = { vm: nic.vm, bridge: nic.bridge };
+    const { liveError } = await this.applyBatch([{ kind: 'nic.update', ...ref, patch: { link } }], 'engine', null);
+    if (liveError) throw liveError;
+    return runtime.nicInfo(ref);
   }
 }

@@ -31,7 +31,7 @@ function setup(answers: { confirm: boolean; path?: string | null; choice?: strin
       case 'lab.status':
         return { namespace: 'wb-abcdef01', running: false, vms: [], restartNeeded: [] };
       case 'lab.validate':
-      case 'lab.update':
+      case 'lab.change':
         return { problems: [], restartNeeded: [] };
       case 'lab.save': {
         const failure = answers.saveErrors?.shift();

@@ -7,7 +7,7 @@ import type { Impairments, LabDocument } from '../../shared/lab.js';
 import type { CounterHub } from '../store/counter-hub.js';
 import type { EngineSync } from '../store/engine-sync.js';
 import type { LabStore } from '../store/lab-store.js';
-import type { LabChange } from '../store/lab-changes.js';
+import type { LabChange } from '../../shared/lab-changes.js';
 import type { RuntimeState } from '../store/runtime-store.js';
 import type { ShellApi } from '../../shared/shell-api.js';
 import type { StoreApi } from 'zustand/vanilla';
@@ -70,7 +70,7 @@ export function createLabActions(deps: LabActionsDeps) {
       const when = new Date(recovery.savedAt).toLocaleString();
       if (await prompts.confirm(`"${document.name}" has unsaved changes from ${when} that were never saved. Restore them?`)) {
         document = recovery.document;
-        lab.getState().load({ path: opened.path, document: opened.document });
+        lab.getState().load({ path: opened.path, document: opened.document, revision: opened.revision });
         // Restoring is an edit: it can be undone and makes the document dirty.
         lab.getState().apply(recoveryChanges(opened.document, document));
         await sync.flush();
@@ -79,7 +79,7 @@ export function createLabActions(deps: LabActionsDeps) {
       }
       await api.recovery.clear(opened.path, document).catch(() => undefined);
     }
-    lab.getState().load({ path: opened.path, document });
+    lab.getState().load({ path: opened.path, document, revision: opened.revision });
     runtime.getState().setProblems(document, opened.problems);
     const status = await api.lab.status().catch(() => null);
     if (status) runtime.getState().setLabStatus(status);
@@ -215,18 +215,15 @@ export function createLabActions(deps: LabActionsDeps) {
       if (status) runtime.getState().setVmState(vm, status.state, status.reason);
     },
 
-    /** Pulls or re-plugs the cable. The document shows it at once; the engine makes it real. */
+    /**
+     * Pulls or re-plugs the cable: an edit like any other (one undo step; undo plugs it back in),
+     * shown at once and sent at once; the engine makes it real on a running lab.
+     */
     async toggleLink(nic: NicRef): Promise<void> {
       const current = lab.getState().document?.nics.find((n) => n.vm === nic.vm && n.bridge === nic.bridge);
       if (!current) return;
-      const next = current.link === 'up' ? 'down' : 'up';
-      // The engine must have every earlier edit before it changes the link of this NIC.
+      lab.getState().apply({ kind: 'nic.update', ...nic, patch: { link: current.link === 'up' ? 'down' : 'up' } });
       await sync.flush();
-      lab.getState().apply({ kind: 'nic.update', ...nic, patch: { link: next } }, 'never');
-      const info = await attempt(next === 'down' ? `Disconnecting ${nic.vm}–${nic.bridge}` : `Reconnecting ${nic.vm}–${nic.bridge}`, () =>
-        next === 'down' ? api.nic.disconnect(nic) : api.nic.reconnect(nic),
-      );
-      if (!info) lab.getState().apply({ kind: 'nic.update', ...nic, patch: { link: current.link } }, 'never');
     },
 
     async resetCounters(nic: NicRef): Promise<void> {
@@ -238,7 +235,7 @@ export function createLabActions(deps: LabActionsDeps) {
       openNicViewer(nic);
     },
 
-    /** Impairments are document edits (undoable); a running lab gets them through lab.update. */
+    /** Impairments are document edits (undoable); a running lab gets them with the batch (lab.change). */
     setImpairments(nic: NicRef, impairments: Impairments | undefined): void {
       lab.getState().apply({ kind: 'nic.update', ...nic, patch: { impairments } });
     },

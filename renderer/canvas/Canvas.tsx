@@ -23,7 +23,7 @@ import {
 import { labStore, useLab } from '../store/lab-store.js';
 import { runtimeStore, useRuntime } from '../store/runtime-store.js';
 import { useUi } from '../store/ui-store.js';
-import type { LabChange } from '../store/lab-changes.js';
+import type { LabChange } from '../../shared/lab-changes.js';
 import { checkConnection, nextFreeName, nodeId, parseNicEdgeId, parseNodeId } from '../store/edit-rules.js';
 import { useActions } from '../app/actions-context.js';
 import { indexProblems, syncEdges, syncNodes, type LabFlowNode, type NicFlowEdge } from './flow-model.js';

@@ -1,11 +1,21 @@
 /**
- * Keeps the engine's copy of the document in step with the designer's, and feeds engine events
- * into the stores: every local edit goes out as one debounced `lab.update`; `vm.state`,
- * `counters.tick` and `nic.link` update runtime data; `lab.changed` from elsewhere replaces
- * the document without entering undo history.
+ * Keeps this window's replica of the document in step with the engine's, which owns it, and
+ * feeds engine events into the stores:
+ *
+ * - Local edits (the lab store's `unsent` queue) go out, debounced, as one `lab.change` batch
+ *   made against the revision the replica has; batches go one at a time.
+ * - `lab.changed` from another client (or the engine itself: a cable pulled by the CLI) is
+ *   applied to the replica without entering undo history; our own batch's echo (same `origin`)
+ *   only moves the revision on.
+ * - A batch the engine refuses as stale is sent again on top of the batches that arrived
+ *   meanwhile (they are applied under our edits already); when that cannot work (a gap in the
+ *   revisions, a batch that no longer fits) the replica reloads the engine's document.
+ * - `lab.opened` replaces the document (another lab) or takes it over (the same lab).
+ * - `vm.state` and `counters.tick` update runtime data.
  */
 import type { LabApi, LabEvent } from '../../shared/api.js';
 import type { LabDocument } from '../../shared/lab.js';
+import { changesFromWire, changesToWire, type LabChange } from '../../shared/lab-changes.js';
 import type { CounterHub } from './counter-hub.js';
 import type { LabStore } from './lab-store.js';
 import type { RuntimeState } from './runtime-store.js';
@@ -19,7 +29,12 @@ export interface EngineSync {
 
 export interface EngineSyncOptions {
   debounceMs?: number;
+  /** This window's tag on its batches (default: random), so it knows its own echoes. */
+  origin?: string;
 }
+
+/** How often a batch refused as stale is rebased and sent again before the replica reloads. */
+const MAX_REBASES = 5;
 
 export function startEngineSync(
   api: LabApi,
@@ -27,29 +42,53 @@ export function startEngineSync(
   options: EngineSyncOptions = {},
 ): EngineSync {
   const debounceMs = options.debounceMs ?? 250;
+  const origin = options.origin ?? `window-${Math.random().toString(36).slice(2, 10)}`;
   let timer: ReturnType<typeof setTimeout> | null = null;
-  let sentRevision = stores.lab.getState().localRevision;
   let inFlight: Promise<void> = Promise.resolve();
-  let sending = 0;
+  const lab = () => stores.lab.getState();
+  const runtime = () => stores.runtime.getState();
+
+  /** Replaces the replica with the engine's document; unsent edits are dropped (the person is told). */
+  const reload = async (why: string): Promise<void> => {
+    const current = await api.lab.current().catch(() => null);
+    if (!current) return;
+    lab().adoptRemote({ path: current.path, document: current.document, revision: current.revision });
+    runtime().setProblems(current.document, current.problems);
+    runtime().notify('info', `${why}; showing the lab as it is now`);
+  };
+
+  const sendBatch = async (changes: LabChange[]): Promise<void> => {
+    for (let attempt = 0; attempt <= MAX_REBASES; attempt += 1) {
+      const base = lab().revision ?? 0;
+      try {
+        const result = await api.lab.change(base, changesToWire(changes), origin);
+        if ((lab().revision ?? 0) < result.revision) lab().setRevision(result.revision);
+        const document = lab().document;
+        if (document) runtime().setProblems(document, result.problems);
+        stores.runtime.setState({ restartNeeded: result.restartNeeded });
+        return;
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        // Stale, and the batches since have reached us: they sit under our edits already, send again on top.
+        if (code === 'stale-revision' && (lab().revision ?? 0) !== base) continue;
+        if (code === 'stale-revision' || code === 'change-refused') {
+          await reload('the lab was changed elsewhere and your last edit no longer fits');
+          return;
+        }
+        runtime().notify('error', `could not send the edit to the engine: ${(err as Error).message}`);
+        return;
+      }
+    }
+    await reload('the lab keeps changing elsewhere');
+  };
 
   const send = (): Promise<void> => {
     if (timer) clearTimeout(timer);
     timer = null;
-    const { document, localRevision } = stores.lab.getState();
-    if (!document || localRevision === sentRevision) return inFlight;
-    sentRevision = localRevision;
-    sending += 1;
-    // Updates go out one after another, so the engine never sees an older document last.
+    // Batches go out one after another, each against the revision the one before produced.
     inFlight = inFlight.then(async () => {
-      try {
-        const result = await api.lab.update(document);
-        stores.runtime.getState().setProblems(document, result.problems);
-        stores.runtime.setState({ restartNeeded: result.restartNeeded });
-      } catch (err) {
-        stores.runtime.getState().notify('error', `could not send the edit to the engine: ${(err as Error).message}`);
-      } finally {
-        sending -= 1;
-      }
+      const changes = lab().takeUnsent();
+      if (changes.length) await sendBatch(changes);
     });
     return inFlight;
   };
@@ -60,45 +99,56 @@ export function startEngineSync(
     timer = setTimeout(() => void send(), debounceMs);
   });
 
-  /** True while the engine has not yet seen every local edit: its echoes are then stale. */
-  const localEditsPending = () => sending > 0 || timer !== null || stores.lab.getState().localRevision !== sentRevision;
+  const onChanged = (event: Extract<LabEvent, { type: 'lab.changed' }>) => {
+    const known = lab().revision ?? 0;
+    if (event.revision <= known) return;
+    // Our own batch: the replica has it already.
+    if (event.origin === origin) {
+      lab().setRevision(event.revision);
+      return;
+    }
+    if (event.revision !== known + 1) {
+      void reload('some edits made elsewhere did not reach this window');
+      return;
+    }
+    if (!lab().applyRemote(changesFromWire(event.changes), event.revision)) {
+      void reload('an edit made elsewhere does not fit this window\'s unsent edits');
+      return;
+    }
+    const document = lab().document;
+    if (document) runtime().setProblems(document, event.problems);
+  };
 
   const onEvent = (event: LabEvent) => {
-    const runtime = stores.runtime.getState();
     switch (event.type) {
       case 'counters.tick':
         stores.counters.ingest(event.at, event.nics);
         break;
       case 'vm.state':
-        runtime.setVmState(event.vm, event.state, event.reason);
-        if (event.state === 'crashed') runtime.notify('error', `VM "${event.vm}" crashed${event.reason ? `: ${event.reason.split('\n')[0]}` : ''}`);
+        runtime().setVmState(event.vm, event.state, event.reason);
+        if (event.state === 'crashed') runtime().notify('error', `VM "${event.vm}" crashed${event.reason ? `: ${event.reason.split('\n')[0]}` : ''}`);
         break;
-      case 'nic.link': {
-        const nic = stores.lab.getState().document?.nics.find((n) => n.vm === event.vm && n.bridge === event.bridge);
-        if (nic && nic.link !== event.link) stores.lab.getState().apply({ kind: 'nic.update', vm: event.vm, bridge: event.bridge, patch: { link: event.link } }, 'never');
-        break;
-      }
       case 'lab.changed':
-        if (!localEditsPending()) adoptIfDifferent(event.path, event.document);
+        onChanged(event);
+        break;
+      case 'lab.opened':
+        opened(event.path, event.document, event.revision);
         break;
       case 'error':
-        runtime.notify('error', event.hint ? `${event.message} — ${event.hint}` : event.message);
+        runtime().notify('error', event.hint ? `${event.message} — ${event.hint}` : event.message);
         break;
       default:
         break;
     }
   };
 
-  const adoptIfDifferent = (path: string | null, document: LabDocument) => {
-    const state = stores.lab.getState();
-    // A different lab (opened elsewhere) replaces ours and its history; the same lab changed
-    // by the engine (a pulled cable) is taken over without touching undo history.
+  const opened = (path: string | null, document: LabDocument, revision: number) => {
+    const state = lab();
+    // A different lab (opened elsewhere) replaces ours and its history; the same lab opened
+    // again (a reload) is taken over without touching undo history.
     const sameLab = state.document !== null && state.document.id === document.id && (document.id !== undefined || state.path === path);
-    if (!sameLab) {
-      stores.lab.getState().load({ path, document });
-    } else {
-      stores.lab.getState().adoptRemote({ path, document });
-    }
+    if (!sameLab) lab().load({ path, document, revision });
+    else lab().adoptRemote({ path, document, revision });
   };
 
   const unsubscribeEvents = api.onEvent(onEvent);

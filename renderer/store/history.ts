@@ -5,7 +5,7 @@
  *   - `later`: an edit in progress (a drag): fold every step into one pending entry that becomes
  *              a single undo step when `commitPending` runs (on mouse-up).
  */
-import type { LabChange } from './lab-changes.js';
+import type { LabChange } from '../../shared/lab-changes.js';
 
 export type CaptureTag = 'now' | 'never' | 'later';
 

@@ -1,14 +1,16 @@
 /**
- * The lab document as the designer edits it: one zustand store, changed only through typed
- * `LabChange`s (see lab-changes.ts) with an undo history of deltas (history.ts). Runtime data —
- * VM states, counters, problems reported by the engine — lives in runtime-store.ts and
- * counter-hub.ts and never enters this history.
+ * The lab document as the designer edits it: this window's replica of the engine's document,
+ * changed only through typed `LabChange`s (shared/lab-changes.ts) with an undo history of deltas
+ * (history.ts). Local edits (and undo/redo, which are edits too) are applied at once and queued
+ * in `unsent` for engine-sync.ts to send as one batch; batches from the engine (another window,
+ * a pulled cable from the CLI) arrive through `applyRemote` and never enter history. Runtime
+ * data — VM states, counters, problems — lives in runtime-store.ts and counter-hub.ts.
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { useStore } from 'zustand';
 import type { LabDocument } from '../../shared/lab.js';
-import { applyChanges, ChangeError, type LabChange } from './lab-changes.js';
-import { addPending, commitPending, emptyHistory, record, type CaptureTag, type History } from './history.js';
+import { applyChanges, ChangeError, type LabChange } from '../../shared/lab-changes.js';
+import { addPending, changeKey, commitPending, emptyHistory, record, type CaptureTag, type History } from './history.js';
 
 export interface LabStoreState {
   document: LabDocument | null;
@@ -20,18 +22,27 @@ export interface LabStoreState {
   history: History;
   /** Bumped by every edit the engine has not seen yet (local edits, undo, redo); not by `never` updates. */
   localRevision: number;
+  /** The engine's revision this document includes (null: not known, e.g. a test's document). */
+  revision: number | null;
+  /** Local edits not yet sent to the engine, in order (a drag's moves collapse to the latest). */
+  unsent: LabChange[];
   /** The last edit the store refused, for the status bar. */
   lastError: string | null;
 
-  load(lab: { path: string | null; document: LabDocument }): void;
+  load(lab: { path: string | null; document: LabDocument; revision?: number | undefined }): void;
   /** Applies an edit; returns false (and sets `lastError`) when the document cannot take it. */
   apply(changes: LabChange | readonly LabChange[], tag?: CaptureTag): boolean;
   /** Ends a `later` edit (a drag) as one undo step. */
   commitPending(): void;
   undo(): void;
   redo(): void;
-  /** Takes an engine-side document (after a pulled cable, another window's edit) without recording it. */
-  adoptRemote(lab: { path: string | null; document: LabDocument }): void;
+  /** Takes the engine's whole document (a reload after a refused batch) without recording it; drops unsent edits. */
+  adoptRemote(lab: { path: string | null; document: LabDocument; revision?: number | undefined }): void;
+  /** Applies a batch the engine applied (another window's edit) at `revision`, without recording it; false when it does not fit. */
+  applyRemote(changes: readonly LabChange[], revision: number): boolean;
+  /** Hands the unsent local edits to the sender (and forgets them). */
+  takeUnsent(): LabChange[];
+  setRevision(revision: number): void;
   markSaved(path: string): void;
 }
 
@@ -39,13 +50,25 @@ const textOf = (doc: LabDocument | null) => (doc ? JSON.stringify(doc) : null);
 
 export type LabStore = StoreApi<LabStoreState>;
 
+const isUpdate = (c: LabChange) => c.kind === 'vm.update' || c.kind === 'bridge.update' || c.kind === 'nic.update';
+
+/** Queues local changes; a batch of updates repeating the queue's tail (a drag's next move) replaces it. */
+function enqueue(unsent: readonly LabChange[], changes: readonly LabChange[]): LabChange[] {
+  const n = changes.length;
+  if (n > 0 && unsent.length >= n && changes.every(isUpdate)) {
+    const tail = unsent.slice(-n);
+    if (tail.every((c, i) => changeKey(c) === changeKey(changes[i]!))) return [...unsent.slice(0, -n), ...changes];
+  }
+  return [...unsent, ...changes];
+}
+
 export function createLabStore(): LabStore {
   return createStore<LabStoreState>()((set, get) => {
-    const setDocument = (document: LabDocument, history: History, local: boolean, dirtyHint?: boolean) => {
-      const { savedText, localRevision } = get();
+    const setDocument = (document: LabDocument, history: History, local: readonly LabChange[] | null, dirtyHint?: boolean) => {
+      const { savedText, localRevision, unsent } = get();
       // During a drag the document changes on every mouse move: skip the text comparison then.
       const dirty = dirtyHint ?? textOf(document) !== savedText;
-      set({ document, history, dirty, localRevision: local ? localRevision + 1 : localRevision, lastError: null });
+      set({ document, history, dirty, ...(local ? { localRevision: localRevision + 1, unsent: enqueue(unsent, local) } : {}), lastError: null });
     };
 
     return {
@@ -55,10 +78,12 @@ export function createLabStore(): LabStore {
       dirty: false,
       history: emptyHistory(),
       localRevision: 0,
+      revision: null,
+      unsent: [],
       lastError: null,
 
-      load: ({ path, document }) =>
-        set({ document, path, savedText: textOf(document), dirty: false, history: emptyHistory(), lastError: null }),
+      load: ({ path, document, revision }) =>
+        set({ document, path, savedText: textOf(document), dirty: false, history: emptyHistory(), lastError: null, revision: revision ?? null, unsent: [] }),
 
       apply: (input, tag = 'now') => {
         const { document, history } = get();
@@ -74,7 +99,7 @@ export function createLabStore(): LabStore {
           const settled = tag === 'now' && history.pending ? commitPending(history) : history;
           const next =
             tag === 'now' ? record(settled, { redo: [...changes], undo: applied.inverse }) : tag === 'later' ? addPending(history, changes, applied.inverse) : history;
-          setDocument(applied.document, next, tag !== 'never', tag === 'later' ? true : undefined);
+          setDocument(applied.document, next, tag === 'never' ? null : changes, tag === 'later' ? true : undefined);
           return true;
         } catch (err) {
           if (!(err instanceof ChangeError)) throw err;
@@ -96,7 +121,7 @@ export function createLabStore(): LabStore {
         if (!document || !entry) return;
         try {
           const applied = applyChanges(document, entry.undo);
-          setDocument(applied.document, { undo: settled.undo.slice(0, -1), redo: [...settled.redo, entry], pending: null }, true);
+          setDocument(applied.document, { undo: settled.undo.slice(0, -1), redo: [...settled.redo, entry], pending: null }, entry.undo);
         } catch (err) {
           if (!(err instanceof ChangeError)) throw err;
           // The entity this step touched is gone (removed by the engine): drop the step, keep the rest.
@@ -110,18 +135,37 @@ export function createLabStore(): LabStore {
         if (!document || !entry) return;
         try {
           const applied = applyChanges(document, entry.redo);
-          setDocument(applied.document, { undo: [...history.undo, entry], redo: history.redo.slice(0, -1), pending: null }, true);
+          setDocument(applied.document, { undo: [...history.undo, entry], redo: history.redo.slice(0, -1), pending: null }, entry.redo);
         } catch (err) {
           if (!(err instanceof ChangeError)) throw err;
           set({ history: { ...history, redo: history.redo.slice(0, -1) }, lastError: `cannot redo: ${err.message}` });
         }
       },
 
-      adoptRemote: ({ path, document }) => {
-        const current = get();
-        if (textOf(current.document) === textOf(document) && current.path === path) return;
-        set({ document, path, dirty: textOf(document) !== current.savedText });
+      adoptRemote: ({ path, document, revision }) => {
+        set({ document, path, dirty: textOf(document) !== get().savedText, revision: revision ?? null, unsent: [] });
       },
+
+      applyRemote: (changes, revision) => {
+        const { document, savedText } = get();
+        if (!document) return false;
+        try {
+          const applied = applyChanges(document, changes);
+          set({ document: applied.document, dirty: textOf(applied.document) !== savedText, revision });
+          return true;
+        } catch (err) {
+          if (!(err instanceof ChangeError)) throw err;
+          return false;
+        }
+      },
+
+      takeUnsent: () => {
+        const { unsent } = get();
+        if (unsent.length) set({ unsent: [] });
+        return unsent;
+      },
+
+      setRevision: (revision) => set({ revision }),
 
       markSaved: (path) => set({ path, savedText: textOf(get().document), dirty: false }),
     };

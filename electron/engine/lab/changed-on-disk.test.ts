@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../engine.js';
+import { changeLab } from '../test-support/lab-change.js';
 
 const demo = readFileSync('assets/labs/demo.lab.json', 'utf8');
 
@@ -16,8 +17,8 @@ async function openedCopy(): Promise<{ engine: Engine; path: string; dir: string
   const path = join(dir, 'x.lab.json');
   writeFileSync(path, demo);
   const engine = new Engine({ controlSocket: false, recoveryDir: join(dir, 'recovery') });
-  const opened = await engine.invoke('lab.open', { path });
-  await engine.invoke('lab.update', { document: { ...opened.document, name: 'mine' } });
+  await engine.invoke('lab.open', { path });
+  await changeLab(engine, [{ kind: 'lab.rename', name: 'mine' }]);
   return { engine, path, dir };
 }
 

@@ -11,6 +11,7 @@ import type { LabEvent } from '../../../shared/api.js';
 import { namespaceName } from '../../../shared/host-names.js';
 import { labRuntimeDir, runtimeRoot } from '../../../shared/runtime-paths.js';
 import type { Engine } from '../engine.js';
+import { changeLab } from '../test-support/lab-change.js';
 import { guestStat, namespaces, openEngine, processExists, tsharkCount, tsharkFields, twoVmLab, waitFor } from '../test-support/system-lab.js';
 
 // b's NIC asks for impairments: all applied where the kernel has sch_netem; elsewhere the
@@ -185,24 +186,26 @@ describe('VM runtime with real guests', () => {
   });
 
   it('hot-plugs a NIC into a running VM (the guest sees eth1) and unplugs it', async () => {
-    const current = (await engine.invoke('lab.current', {}))!.document;
-    const withWan = { ...current, bridges: [...current.bridges, { name: 'wan', position: { x: 0, y: 0 } }], nics: [...current.nics, { vm: 'a', bridge: 'wan', link: 'up' as const }] };
-    const applied = await engine.invoke('lab.update', { document: withWan });
+    const applied = await changeLab(engine, [
+      { kind: 'bridge.add', bridge: { name: 'wan', position: { x: 0, y: 0 } } },
+      { kind: 'nic.add', nic: { vm: 'a', bridge: 'wan', link: 'up' } },
+    ]);
     expect(applied.problems).toEqual([]);
     const list = async () => (await engine.invoke('vm.run', { vm: 'a', command: 'ls /sys/class/net' })).output.split(/\s+/);
     await waitFor('eth1 in the guest', async () => (await list()).includes('eth1'), 15_000, 500);
     const info = await engine.invoke('nic.info', { vm: 'a', bridge: 'wan' });
     expect((await engine.invoke('vm.run', { vm: 'a', command: 'cat /sys/class/net/eth1/address' })).output.trim()).toBe(info.mac);
 
-    await engine.invoke('lab.update', { document: current });
+    await changeLab(engine, [
+      { kind: 'nic.remove', vm: 'a', bridge: 'wan' },
+      { kind: 'bridge.remove', name: 'wan' },
+    ]);
     await waitFor('eth1 gone', async () => !(await list()).includes('eth1'), 15_000, 500);
     expect(execFileSync('ip', ['-n', ns, 'link', 'show'], { encoding: 'utf8' })).not.toContain('a.wan');
   });
 
   it('lists edits only a restart applies until that VM restarts', async () => {
-    const current = (await engine.invoke('lab.current', {}))!.document;
-    const bigger = { ...current, vms: current.vms.map((v) => (v.name === 'a' ? { ...v, memoryMiB: 160 } : v)) };
-    const applied = await engine.invoke('lab.update', { document: bigger });
+    const applied = await changeLab(engine, [{ kind: 'vm.update', name: 'a', patch: { memoryMiB: 160 } }]);
     expect(applied.restartNeeded).toEqual(['VM "a": image, CPUs or memory changed; restart it to apply']);
     expect((await engine.invoke('lab.status', {})).restartNeeded).toEqual(applied.restartNeeded);
     await engine.invoke('vm.stop', { vm: 'a' });

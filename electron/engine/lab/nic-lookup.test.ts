@@ -87,7 +87,7 @@ describe('resolveNic', () => {
   it('names the bridges and the VM\'s NICs for an unknown bridge', () => {
     const err = failure(() => resolveNic(doc, { vm: 'r', bridge: 'core' }, 'nic.info'));
     expect(err.code).toBe('not-found');
-    expect(err.message).toBe('nic.info: no bridge named "core" in lab "lookup" (bridges: wan, lan, dmz, eth1; VM "r" has: eth0 (dmz), eth1 (lan), eth2 (wan))');
+    expect(err.message).toBe('nic.info: no bridge named "core" in lab "lookup" (bridges: wan, lan, dmz, eth1); VM "r" has: eth0 (dmz), eth1 (lan), eth2 (wan)');
   });
 
   it('says which NICs a VM has when it is not on the bridge', () => {

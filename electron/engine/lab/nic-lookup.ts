@@ -48,7 +48,7 @@ export function resolveNic(lab: LabDocument, selector: NicSelector, action: stri
   if ('bridge' in selector) {
     if (!lab.bridges.some((b) => b.name === selector.bridge)) {
       const names = lab.bridges.map((b) => b.name);
-      throw new WirebenchError('not-found', `${action}: no bridge named "${selector.bridge}" in lab "${lab.name}" (bridges: ${names.join(', ') || 'none'}; VM "${selector.vm}" has: ${describeNics(lab, selector.vm)})`, 'check the bridge name');
+      throw new WirebenchError('not-found', `${action}: no bridge named "${selector.bridge}" in lab "${lab.name}" (bridges: ${names.join(', ') || 'none'}); VM "${selector.vm}" has: ${describeNics(lab, selector.vm)}`, 'check the bridge name');
     }
     const nic = lab.nics.find((n) => n.vm === selector.vm && n.bridge === selector.bridge);
     if (!nic) {

@@ -13,6 +13,8 @@ import { namespaceName } from '../../../shared/host-names.js';
 import { validateLab, type LabDocument } from '../../../shared/lab.js';
 import type { Engine } from '../engine.js';
 import { namespaces, openEngine, waitFor } from '../test-support/system-lab.js';
+import { changeLab } from '../test-support/lab-change.js';
+import type { LabChange } from '../../../shared/lab-changes.js';
 
 function routedLab(): LabDocument {
   const input = JSON.parse(readFileSync(new URL('../../../assets/labs/routed.lab.json', import.meta.url), 'utf8')) as Record<string, unknown>;
@@ -35,9 +37,8 @@ async function run(vm: string, command: string): Promise<{ exitCode: number; out
 async function ping(from: string, target: string): Promise<number> {
   return (await run(from, `ping -c 1 -W 3 ${target} >/dev/null 2>&1`)).exitCode;
 }
-async function update(edit: (doc: LabDocument) => LabDocument): Promise<string[]> {
-  const current = (await engine.invoke('lab.current', {}))!.document;
-  const result = await engine.invoke('lab.update', { document: edit(structuredClone(current)) });
+async function update(edit: (doc: LabDocument) => LabChange[]): Promise<string[]> {
+  const result = await changeLab(engine, edit);
   expect(result.problems.filter((p) => p.severity === 'error')).toEqual([]);
   return result.restartNeeded;
 }
@@ -90,27 +91,27 @@ describe('the routed lab with real guests', () => {
 
   it('applies route, forwarding and MTU edits live; an address edit needs a restart', { timeout: 120_000 }, async () => {
     // Without its default route, a cannot reach lan2; adding it back works without a restart.
-    expect(await update((d) => ({ ...d, vms: d.vms.map((v) => (v.name === 'a' ? { ...v, routes: v.routes!.filter((r) => r.to !== 'default') } : v)) }))).toEqual([]);
+    expect(await update((d) => [{ kind: 'vm.update', name: 'a', patch: { routes: d.vms.find((v) => v.name === 'a')!.routes!.filter((r) => r.to !== 'default') } }])).toEqual([]);
     expect(await ping('a', '10.2.0.10')).not.toBe(0);
-    expect(await update((d) => ({ ...d, vms: d.vms.map((v) => (v.name === 'a' ? { ...v, routes: [...(v.routes ?? []), { to: '10.2.0.0/24', via: '10.1.0.1' }] } : v)) }))).toEqual([]);
+    expect(await update((d) => [{ kind: 'vm.update', name: 'a', patch: { routes: [...(d.vms.find((v) => v.name === 'a')!.routes ?? []), { to: '10.2.0.0/24', via: '10.1.0.1' }] } }])).toEqual([]);
     expect((await run('a', 'ip route')).output).toMatch(/^10\.2\.0\.0\/24 via 10\.1\.0\.1 dev eth0/m);
     expect(await ping('a', '10.2.0.10')).toBe(0);
 
     // Forwarding off on r stops the traffic, on again restores it.
-    await update((d) => ({ ...d, vms: d.vms.map((v) => (v.name === 'r' ? { ...v, forwarding: false } : v)) }));
+    await update(() => [{ kind: 'vm.update', name: 'r', patch: { forwarding: false } }]);
     expect((await run('r', 'cat /proc/sys/net/ipv4/ip_forward')).output).toBe('0');
     expect(await ping('a', '10.2.0.10')).not.toBe(0);
-    await update((d) => ({ ...d, vms: d.vms.map((v) => (v.name === 'r' ? { ...v, forwarding: true } : v)) }));
+    await update(() => [{ kind: 'vm.update', name: 'r', patch: { forwarding: true } }]);
     expect(await ping('a', '10.2.0.10')).toBe(0);
 
     // MTU: the guest's interface follows at once.
-    await update((d) => ({ ...d, nics: d.nics.map((n) => (n.vm === 'b' ? { ...n, mtu: 1300 } : n)) }));
+    await update((d) => d.nics.filter((n) => n.vm === 'b').map((n): LabChange => ({ kind: 'nic.update', vm: n.vm, bridge: n.bridge, patch: { mtu: 1300 } })));
     expect((await run('b', 'ip link show eth0')).output).toMatch(/mtu 1300 /);
     expect(execFileSync('ip', ['-n', ns, 'link', 'show', 'b.lan2'], { encoding: 'utf8' })).toMatch(/mtu 1300 /);
     expect(execFileSync('ip', ['-n', ns, 'link', 'show', 'br-lan2'], { encoding: 'utf8' })).toMatch(/mtu 1300 /);
 
     // An address is not changed under a running guest: restart needed.
-    const restart = await update((d) => ({ ...d, nics: d.nics.map((n) => (n.vm === 'a' ? { ...n, ip: '10.1.0.11/24' } : n)) }));
+    const restart = await update((d) => d.nics.filter((n) => n.vm === 'a').map((n): LabChange => ({ kind: 'nic.update', vm: n.vm, bridge: n.bridge, patch: { ip: '10.1.0.11/24' } })));
     expect(restart).toEqual(['a/lan1: IP changed; restart VM "a" to apply']);
     expect((await engine.invoke('lab.status', {})).restartNeeded).toEqual(restart);
     // The restart applies it from the seed.

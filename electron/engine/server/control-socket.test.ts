@@ -34,7 +34,7 @@ class FakeEngine implements ControlEndpoint {
     this.calls.push({ channel, params, client });
     switch (channel) {
       case 'lab.current':
-        return { ok: true, result: { path: '/x/ctl.lab.json', document: lab, problems: [] } };
+        return { ok: true, result: { path: '/x/ctl.lab.json', document: lab, problems: [], revision: 1 } };
       case 'lab.status':
         return { ok: true, result: { namespace: namespaceName(lab), running: true, vms: [], restartNeeded: [] } };
       case 'console.open':

@@ -12,6 +12,7 @@ import { appendFileSync, mkdtempSync, readFileSync, readdirSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../engine.js';
+import { changeLab } from './lab-change.js';
 
 const [mode, dir] = process.argv.slice(2);
 if (!dir || !['disk-full', 'read-only', 'no-permission'].includes(mode ?? '')) {
@@ -24,8 +25,8 @@ if (mode !== 'no-permission') writeFileSync(path, readFileSync(demo));
 const original = readFileSync(path);
 
 const engine = new Engine({ controlSocket: false, recoveryDir: mkdtempSync(join(tmpdir(), 'wb-save-fault-')) });
-const opened = await engine.invoke('lab.open', { path });
-await engine.invoke('lab.update', { document: { ...opened.document, name: 'edited here' } });
+await engine.invoke('lab.open', { path });
+await changeLab(engine, [{ kind: 'lab.rename', name: 'edited here' }]);
 
 if (mode === 'disk-full') {
   const chunk = Buffer.alloc(16 * 1024, 1);

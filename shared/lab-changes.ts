@@ -1,13 +1,16 @@
 /**
- * Typed edits of the lab document (as React Flow's `applyNodeChanges`): every edit the UI makes
- * is one of these objects, applied by a pure function that also returns its inverse. The
- * history stores those pairs (deltas), never whole documents, so an undo touches only what
- * the edit touched and runtime-driven updates in between (a pulled cable) survive it.
+ * Typed edits of the lab document (as React Flow's `applyNodeChanges`): every edit is one of
+ * these objects, applied by a pure function that also returns its inverse. The renderer applies
+ * them to its copy and keeps the inverses as undo history (deltas, never whole documents, so an
+ * undo touches only what the edit touched); the engine, which owns the document, applies the
+ * same batches (`lab.change`) and broadcasts them (`lab.changed`). One function, both sides.
  *
  * Entities are addressed by name (VMs, bridges) or by their VM–bridge pair (NICs); a rename
- * carries along every NIC that refers to the renamed entity.
+ * carries along every NIC that refers to the renamed entity. In a patch, `undefined` removes an
+ * optional field; on the wire (JSON has no undefined) that is `null` (`changesToWire`).
  */
-import type { Bridge, LabDocument, Nic, Vm } from '../../shared/lab.js';
+import { z } from 'zod';
+import { bridgeSchema, nicSchema, vmSchema, type Bridge, type LabDocument, type Nic, type Vm } from './lab.js';
 
 export type LabChange =
   | { kind: 'vm.add'; vm: Vm; index?: number }
@@ -40,6 +43,12 @@ function insertAt<T>(items: readonly T[], item: T, index: number | undefined): T
   const at = index === undefined || index < 0 || index > copy.length ? copy.length : index;
   copy.splice(at, 0, item);
   return copy;
+}
+
+/** Optional fields set to undefined are dropped, so the saved file has no `"ip": null` noise. */
+function withoutUndefined<T extends object>(value: T): T {
+  for (const key of Object.keys(value) as Array<keyof T>) if (value[key] === undefined) delete value[key];
+  return value;
 }
 
 /** The values `patch` is about to overwrite, so the inverse restores exactly those keys. */
@@ -101,7 +110,7 @@ export function applyChange(doc: LabDocument, change: LabChange): AppliedChange 
       const renamed = change.patch.name !== undefined && change.patch.name !== current.name ? change.patch.name : null;
       if (renamed && doc.vms.some((v) => v.name === renamed)) throw new ChangeError(`a VM named "${renamed}" already exists`);
       const vms = doc.vms.slice();
-      vms[index] = { ...current, ...change.patch };
+      vms[index] = withoutUndefined({ ...current, ...change.patch });
       const nics = renamed ? doc.nics.map((n) => (n.vm === current.name ? { ...n, vm: renamed } : n)) : doc.nics;
       return {
         document: { ...doc, vms, nics },
@@ -124,9 +133,7 @@ export function applyChange(doc: LabDocument, change: LabChange): AppliedChange 
     case 'nic.update': {
       const index = findIndexOrThrow(doc.nics, (n) => n.vm === change.vm && n.bridge === change.bridge, `NIC ${change.vm}–${change.bridge}`);
       const current = doc.nics[index]!;
-      const next: Nic = { ...current, ...change.patch };
-      // Optional fields set to undefined are dropped, so the saved file has no `"ip": null` noise.
-      for (const key of Object.keys(next) as Array<keyof Nic>) if (next[key] === undefined) delete next[key];
+      const next: Nic = withoutUndefined({ ...current, ...change.patch });
       const nics = doc.nics.slice();
       nics[index] = next;
       return {
@@ -149,4 +156,68 @@ export function applyChanges(doc: LabDocument, changes: readonly LabChange[]): A
     inverses.push(applied.inverse);
   }
   return { document, inverse: inverses.reverse().flat() };
+}
+
+// ---------------------------------------------------------------------------------------------
+// On the wire (lab.change, lab.changed)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A patch of an entity: every field optional, without the document's defaults (a patch that
+ * leaves `cpus` out must not set it to 1), and optional fields nullable (null = remove it).
+ */
+function patchSchema<S extends z.ZodRawShape>(shape: S) {
+  const fields: Record<string, z.ZodType> = {};
+  for (const [key, field] of Object.entries(shape)) {
+    const type = field as z.ZodType;
+    if (type instanceof z.ZodDefault) fields[key] = (type.unwrap() as z.ZodType).optional();
+    else if (type instanceof z.ZodOptional) fields[key] = (type.unwrap() as z.ZodType).nullable().optional();
+    else fields[key] = type.optional();
+  }
+  return z.strictObject(fields);
+}
+
+const entityName = z.string().min(1).max(64);
+const index = z.number().int().min(0).max(100_000).optional();
+
+/** One change as it crosses between processes (checked field by field with the document's own schemas). */
+export const labChangeSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('vm.add'), vm: vmSchema, index }),
+  z.strictObject({ kind: z.literal('vm.remove'), name: entityName }),
+  z.strictObject({ kind: z.literal('vm.update'), name: entityName, patch: patchSchema(vmSchema.shape) }),
+  z.strictObject({ kind: z.literal('bridge.add'), bridge: bridgeSchema, index }),
+  z.strictObject({ kind: z.literal('bridge.remove'), name: entityName }),
+  z.strictObject({ kind: z.literal('bridge.update'), name: entityName, patch: patchSchema(bridgeSchema.shape) }),
+  z.strictObject({ kind: z.literal('nic.add'), nic: nicSchema, index }),
+  z.strictObject({ kind: z.literal('nic.remove'), vm: entityName, bridge: entityName }),
+  z.strictObject({ kind: z.literal('nic.update'), vm: entityName, bridge: entityName, patch: patchSchema(nicSchema.shape) }),
+  z.strictObject({ kind: z.literal('lab.rename'), name: z.string().min(1).max(100) }),
+]);
+/** A change as parsed from the wire: patches may hold `null` (remove the field). */
+export type WireLabChange = z.infer<typeof labChangeSchema>;
+
+/** At most this many changes in one batch (a whole-lab restore is one batch). */
+export const MAX_BATCH = 20_000;
+export const labChangeBatchSchema = z.array(labChangeSchema).max(MAX_BATCH);
+
+const hasPatch = (c: LabChange): c is Extract<LabChange, { patch: unknown }> => 'patch' in c;
+
+/** The batch as JSON can carry it: a removed field (`undefined` in a patch) becomes `null`. */
+export function changesToWire(changes: readonly LabChange[]): WireLabChange[] {
+  return changes.map((c) => {
+    if (!hasPatch(c)) return c as WireLabChange;
+    const patch: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(c.patch)) patch[key] = value === undefined ? null : value;
+    return { ...c, patch } as WireLabChange;
+  });
+}
+
+/** The batch a receiver applies: `null` in a patch means "remove this optional field". */
+export function changesFromWire(changes: readonly WireLabChange[]): LabChange[] {
+  return changes.map((c) => {
+    if (!('patch' in c)) return c as LabChange;
+    const patch: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(c.patch)) patch[key] = value === null ? undefined : value;
+    return { ...c, patch } as LabChange;
+  });
 }
