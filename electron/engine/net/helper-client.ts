@@ -21,6 +21,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { WirebenchError } from '../../../shared/api.js';
+import { Correlator } from '../../../shared/correlator.js';
 import { helperResponseSchema, type HelperCall, type HelperOp, type HelperResults } from '../../../shared/helper-protocol.js';
 
 export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
@@ -158,14 +159,15 @@ const resultSchemas: { [K in HelperOp]: z.ZodType<HelperResults[K]> } = {
   gc: z.object({ removed: z.array(z.string()) }),
 };
 
-interface Pending {
+/** What the client remembers of a call while it waits for the answer. */
+interface PendingCall {
   op: HelperOp;
   /** For capture.stop: which capture it ends (the answer does not say). */
   captureId?: string;
-  resolve(value: unknown): void;
-  reject(err: Error): void;
-  timer: NodeJS.Timeout;
 }
+
+/** An answer line that passed the protocol schema (events excluded). */
+type HelperAnswer = Extract<z.infer<typeof helperResponseSchema>, { id: unknown }>;
 
 /** The request id when a line that failed the schema still carries one. */
 function idOf(value: unknown): number | null {
@@ -186,8 +188,11 @@ const STDERR_TAIL_LINES = 20;
 export class HelperClient {
   private child: Subprocess | null = null;
   private viaPkexec = false;
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
+  private readonly calls = new Correlator<PendingCall, number, HelperAnswer>({
+    timeoutError: ({ op }, timeoutMs) =>
+      new HelperCallError('timeout', `the privileged helper did not answer "${op}" within ${timeoutMs} ms`, op, 'it may still finish in the background; check the lab state before retrying'),
+    onStray: ({ answer }) => this.onStrayAnswer(answer),
+  });
   private readonly listeners: { [E in EventName]: Set<Listener<E>> } = { 'capture.ended': new Set(), restarted: new Set(), log: new Set() };
   /** Captures started through this client and not yet ended: reported ended if the helper dies. */
   private readonly activeCaptures = new Set<string>();
@@ -195,8 +200,6 @@ export class HelperClient {
   private started = false;
   private closing = false;
   private restartCount = 0;
-  /** Set once the helper is gone for good; every later call fails with it. */
-  private deadError: HelperCallError | null = null;
   private exitWaiters: Array<() => void> = [];
 
   private constructor(private readonly options: HelperClientOptions) {}
@@ -238,27 +241,17 @@ export class HelperClient {
     const op = request.op as O;
     // Widened to the union so the capture.stop branch below can read its captureId.
     const plain: HelperCall = request;
-    if (this.deadError) return Promise.reject(this.deadError);
-    if (this.closing) return Promise.reject(new HelperCallError('client-closed', `cannot call "${op}": the helper client is closed`, op));
     const child = this.child;
-    if (!child?.stdin?.writable) return Promise.reject(new HelperCallError('helper-exited', `cannot call "${op}": the privileged helper is not running`, op));
-
-    const id = this.nextId++;
     const timeoutMs = options.timeoutMs ?? (op === 'qemu.start' ? QEMU_START_TIMEOUT_MS : this.options.defaultTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS);
-    return new Promise<HelperResults[O]>((resolvePromise, rejectPromise) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        rejectPromise(new HelperCallError('timeout', `the privileged helper did not answer "${op}" within ${timeoutMs} ms`, op, 'it may still finish in the background; check the lab state before retrying'));
-      }, timeoutMs);
-      this.pending.set(id, {
-        op,
-        ...(plain.op === 'capture.stop' ? { captureId: plain.captureId } : {}),
-        resolve: (value) => resolvePromise(value as HelperResults[O]),
-        reject: rejectPromise,
-        timer,
-      });
-      child.stdin?.write(`${JSON.stringify({ ...request, id })}\n`);
-    });
+    // After close (or once the helper is gone for good) the correlator refuses the call.
+    return this.calls.request<HelperResults[O]>(
+      { op, ...(plain.op === 'capture.stop' ? { captureId: plain.captureId } : {}) },
+      (id) => {
+        if (!child?.stdin?.writable) throw new HelperCallError('helper-exited', `cannot call "${op}": the privileged helper is not running`, op);
+        child.stdin.write(`${JSON.stringify({ ...request, id })}\n`);
+      },
+      { timeoutMs },
+    );
   }
 
   on<E extends EventName>(event: E, listener: Listener<E>): () => void {
@@ -271,7 +264,10 @@ export class HelperClient {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    this.failPending((op) => new HelperCallError('client-closed', `"${op}" was cancelled: the helper client was closed`, op));
+    this.calls.close(
+      ({ op }) => new HelperCallError('client-closed', `"${op}" was cancelled: the helper client was closed`, op),
+      ({ op }) => new HelperCallError('client-closed', `cannot call "${op}": the helper client is closed`, op),
+    );
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((resolveExit) => this.exitWaiters.push(resolveExit));
@@ -345,12 +341,13 @@ export class HelperClient {
     const parsed = helperResponseSchema.safeParse(value);
     if (!parsed.success) {
       const id = idOf(value);
-      const pending = id === null ? undefined : this.pending.get(id);
-      if (pending && id !== null) {
-        this.settle(id, pending, new HelperCallError('bad-response', `the privileged helper sent a malformed answer to "${pending.op}": ${parsed.error.issues[0]?.message ?? 'schema mismatch'}`, pending.op, 'the helper and the app are probably from different versions; reinstall or rebuild'));
-      } else {
-        this.emit('log', `protocol: ignored a malformed line: ${line.slice(0, 200)}`);
-      }
+      const failed =
+        id !== null &&
+        this.calls.fail(
+          id,
+          ({ op }) => new HelperCallError('bad-response', `the privileged helper sent a malformed answer to "${op}": ${parsed.error.issues[0]?.message ?? 'schema mismatch'}`, op, 'the helper and the app are probably from different versions; reinstall or rebuild'),
+        );
+      if (!failed) this.emit('log', `protocol: ignored a malformed line: ${line.slice(0, 200)}`);
       return;
     }
     const message = parsed.data;
@@ -359,36 +356,23 @@ export class HelperClient {
       this.emit('capture.ended', { captureId: message.captureId, packetsCaptured: message.packetsCaptured, kernelDrops: message.kernelDrops });
       return;
     }
-    const pending = message.id === null ? undefined : this.pending.get(message.id);
-    if (!pending || message.id === null) {
-      // A late answer to a call that timed out, or an error about an unreadable line.
-      if (!message.ok) this.emit('log', `protocol: helper error without a waiting call: ${message.error.code}: ${message.error.message}`);
-      return;
-    }
-    if (!message.ok) {
-      this.settle(message.id, pending, new HelperCallError(message.error.code, message.error.message, pending.op, message.error.hint));
-      return;
-    }
-    const result = resultSchemas[pending.op].safeParse(message.result);
-    if (!result.success) {
-      this.settle(message.id, pending, new HelperCallError('bad-response', `the privileged helper's answer to "${pending.op}" has an unexpected shape: ${result.error.issues[0]?.message ?? 'schema mismatch'}`, pending.op, 'the helper and the app are probably from different versions; reinstall or rebuild'));
-      return;
-    }
-    if (pending.op === 'capture.start') this.activeCaptures.add((result.data as HelperResults['capture.start']).captureId);
-    // A requested stop gets no capture.ended event from the helper: forget the capture here.
-    if (pending.captureId !== undefined) this.activeCaptures.delete(pending.captureId);
-    this.settle(message.id, pending, null, result.data);
+    if (message.id === null) return this.onStrayAnswer(message);
+    this.calls.answer(message.id, message, (answer, pending) => {
+      if (!answer.ok) throw new HelperCallError(answer.error.code, answer.error.message, pending.op, answer.error.hint);
+      const result = resultSchemas[pending.op].safeParse(answer.result);
+      if (!result.success) {
+        throw new HelperCallError('bad-response', `the privileged helper's answer to "${pending.op}" has an unexpected shape: ${result.error.issues[0]?.message ?? 'schema mismatch'}`, pending.op, 'the helper and the app are probably from different versions; reinstall or rebuild');
+      }
+      if (pending.op === 'capture.start') this.activeCaptures.add((result.data as HelperResults['capture.start']).captureId);
+      // A requested stop gets no capture.ended event from the helper: forget the capture here.
+      if (pending.captureId !== undefined) this.activeCaptures.delete(pending.captureId);
+      return result.data;
+    });
   }
 
-  private settle(id: number, pending: Pending, error: Error | null, value?: unknown): void {
-    clearTimeout(pending.timer);
-    this.pending.delete(id);
-    if (error) pending.reject(error);
-    else pending.resolve(value);
-  }
-
-  private failPending(makeError: (op: HelperOp) => Error): void {
-    for (const [id, pending] of [...this.pending]) this.settle(id, pending, makeError(pending.op));
+  /** A late answer to a call that timed out, or an error about an unreadable line. */
+  private onStrayAnswer(answer: HelperAnswer): void {
+    if (!answer.ok) this.emit('log', `protocol: helper error without a waiting call: ${answer.error.code}: ${answer.error.message}`);
   }
 
   private onHelperGone(code: number | null, signal: NodeJS.Signals | null, spawnError?: Error): void {
@@ -404,25 +388,27 @@ export class HelperClient {
     const detail = lastWords ? ` (last log line: ${lastWords.slice(0, 300)})` : '';
 
     if (!this.started) {
-      this.deadError = new HelperCallError('helper-exited', `privileged helper exited (${how}) while starting${detail}`, null);
-      this.failPending(() => this.deadError as HelperCallError);
+      // Gone for good: pending and every later call fail with this.
+      this.calls.close(new HelperCallError('helper-exited', `privileged helper exited (${how}) while starting${detail}`, null));
       return;
     }
     if (this.restartCount === 0) {
       this.restartCount = 1;
-      this.failPending(
-        (op) => new HelperCallError('helper-exited', `privileged helper exited (${how}) before answering "${op}"${detail}; it has been restarted — retry the operation`, op, 'if it keeps happening, the helper log (stderr) says why'),
+      this.calls.failAll(
+        ({ op }) => new HelperCallError('helper-exited', `privileged helper exited (${how}) before answering "${op}"${detail}; it has been restarted — retry the operation`, op, 'if it keeps happening, the helper log (stderr) says why'),
       );
       this.spawnHelper();
       this.emit('restarted', { reason: how });
       return;
     }
-    this.deadError = new HelperCallError(
-      'helper-exited',
-      `privileged helper exited again (${how})${detail}; it was already restarted once and is not restarted again`,
-      null,
-      'restart Wirebench; if it keeps happening, report the helper log',
+    // Gone for good: pending and every later call fail with this.
+    this.calls.close(
+      new HelperCallError(
+        'helper-exited',
+        `privileged helper exited again (${how})${detail}; it was already restarted once and is not restarted again`,
+        null,
+        'restart Wirebench; if it keeps happening, report the helper log',
+      ),
     );
-    this.failPending(() => this.deadError as HelperCallError);
   }
 }
