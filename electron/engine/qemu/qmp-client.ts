@@ -12,9 +12,11 @@
  * greeting until the first one leaves, which `connect` reports as such.
  */
 import type { Socket } from 'node:net';
+import { Correlator } from '../../../shared/correlator.js';
 import {
   qmpGreetingSchema,
   qmpMessageSchema,
+  type QmpMessage,
   qmpStatusSchema,
   type QmpDevice,
   type QmpEvent,
@@ -42,12 +44,8 @@ export interface QmpCommandOptions {
 
 type JsonObject = Record<string, unknown>;
 
-interface Pending {
-  command: string;
-  resolve: (value: unknown) => void;
-  reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
-}
+/** A reply (not an event) from QEMU. */
+type QmpReply = Exclude<QmpMessage, { event: string }>;
 
 export class QmpError extends Error {
   constructor(
@@ -65,11 +63,11 @@ export class QmpClient {
   readonly greeting: QmpGreeting;
   private readonly socket: Socket;
   private readonly commandTimeoutMs: number;
-  private readonly pending = new Map<string, Pending>();
+  /** Commands waiting for their reply, keyed by the `id` QEMU echoes. The entry is the command's name. */
+  private readonly commands: Correlator<string, string, QmpReply>;
   private readonly eventHandlers = new Map<string, Set<(event: QmpEvent) => void>>();
   private readonly anyEventHandlers = new Set<(event: QmpEvent) => void>();
   private readonly closeHandlers = new Set<(reason: Error) => void>();
-  private nextId = 1;
   private closeReason: Error | null = null;
   private readonly closedPromise: Promise<void>;
 
@@ -110,6 +108,12 @@ export class QmpClient {
     this.vm = vm;
     this.greeting = greeting;
     this.commandTimeoutMs = commandTimeoutMs;
+    this.commands = new Correlator({
+      makeId: (n) => `wb-${n}`,
+      timeoutError: (command, timeoutMs) =>
+        new Error(`QMP command "${command}" to VM ${vm} got no reply within ${timeoutMs} ms; QEMU may be hung or overloaded (check its process)`),
+      // A late reply (its command timed out) is dropped; later commands are unaffected.
+    });
     this.closedPromise = new Promise((resolve) => {
       const closed = (): void => {
         this.onClosed();
@@ -131,19 +135,15 @@ export class QmpClient {
    * answers with an error, and with a plain Error on timeout or when the connection closes.
    */
   execute(command: string, args?: JsonObject, options: QmpCommandOptions = {}): Promise<unknown> {
-    if (this.closeReason) return Promise.reject(this.closedError(command));
-    const id = `wb-${this.nextId++}`;
-    const timeoutMs = options.timeoutMs ?? this.commandTimeoutMs;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        // A late reply finds no pending entry and is dropped; later commands are unaffected.
-        this.pending.delete(id);
-        reject(new Error(`QMP command "${command}" to VM ${this.vm} got no reply within ${timeoutMs} ms; QEMU may be hung or overloaded (check its process)`));
-      }, timeoutMs);
-      this.pending.set(id, { command, resolve, reject, timer });
-      const message = args === undefined ? { execute: command, id } : { execute: command, arguments: args, id };
-      this.socket.write(`${JSON.stringify(message)}\n`);
-    });
+    // Once the connection closed, the correlator refuses with closedError (see onClosed).
+    return this.commands.request(
+      command,
+      (id) => {
+        const message = args === undefined ? { execute: command, id } : { execute: command, arguments: args, id };
+        this.socket.write(`${JSON.stringify(message)}\n`);
+      },
+      { timeoutMs: options.timeoutMs ?? this.commandTimeoutMs },
+    );
   }
 
   /** Subscribes to one event by name; returns the unsubscribe. */
@@ -322,15 +322,10 @@ export class QmpClient {
     }
     // Replies without an id (QEMU's answer to unparseable input) cannot be matched: drop them.
     if (message.id === undefined) return;
-    const pending = this.pending.get(message.id);
-    if (!pending) return;
-    this.pending.delete(message.id);
-    clearTimeout(pending.timer);
-    if ('error' in message) {
-      pending.reject(new QmpError(`QMP command "${pending.command}" failed on VM ${this.vm}: ${message.error.desc} (${message.error.class})`, message.error.class));
-    } else {
-      pending.resolve(message.return);
-    }
+    this.commands.answer(message.id, message, (reply, command) => {
+      if ('error' in reply) throw new QmpError(`QMP command "${command}" failed on VM ${this.vm}: ${reply.error.desc} (${reply.error.class})`, reply.error.class);
+      return reply.return;
+    });
   }
 
   private dispatchEvent(event: QmpEvent): void {
@@ -352,11 +347,7 @@ export class QmpClient {
   private onClosed(): void {
     if (this.closeReason) return;
     this.closeReason = new Error(`QMP connection to VM ${this.vm} closed`);
-    for (const [id, pending] of this.pending) {
-      clearTimeout(pending.timer);
-      this.pending.delete(id);
-      pending.reject(this.closedError(pending.command));
-    }
+    this.commands.close((command) => this.closedError(command));
     const reason = this.closeReason;
     for (const handler of [...this.closeHandlers]) handler(reason);
     this.closeHandlers.clear();
