@@ -34,7 +34,9 @@ import {
   type CommandParams,
   type CommandResult,
   type LabEvent,
+  type Reply,
 } from '../../shared/api.js';
+import { Correlator } from '../../shared/correlator.js';
 import { namespaceName } from '../../shared/host-names.js';
 import { isProcessRunning } from '../common/process-state.js';
 import type { LabDocument } from '../../shared/lab.js';
@@ -205,8 +207,8 @@ type Listener = (event: LabEvent) => void;
 /** Commands and events over the control socket of the engine that holds the lab. */
 class RemoteLab implements LabConnection {
   readonly via = 'control-socket' as const;
-  private nextId = 1;
-  private readonly pending = new Map<number, { channel: Channel; resolve: (value: unknown) => void; reject: (err: Error) => void }>();
+  /** Commands waiting for their reply; no deadline (an `exec` may take minutes). The entry is the channel. */
+  private readonly calls = new Correlator<Channel, number, Reply>();
   private readonly listeners = new Set<Listener>();
   private readonly lostListeners = new Set<(why: string) => void>();
   private buffer = '';
@@ -234,12 +236,8 @@ class RemoteLab implements LabConnection {
   }
 
   invoke<C extends Channel>(channel: C, params: CommandParams<C>): Promise<CommandResult<C>> {
-    if (this.lost) return Promise.reject(this.lostError(channel));
-    const id = this.nextId++;
-    return new Promise<CommandResult<C>>((resolve, reject) => {
-      this.pending.set(id, { channel, resolve: (value) => resolve(value as CommandResult<C>), reject });
-      this.socket.write(`${JSON.stringify({ id, channel, params })}\n`);
-    });
+    // Once the socket closed, the correlator refuses with lostError (see onClose).
+    return this.calls.request<CommandResult<C>>(channel, (id) => this.socket.write(`${JSON.stringify({ id, channel, params })}\n`));
   }
 
   onEvent(listener: Listener): () => void {
@@ -278,15 +276,14 @@ class RemoteLab implements LabConnection {
       if ('reply' in message && !message.reply.ok) process.stderr.write(`wirebench: the engine refused a message: ${message.reply.error.message}\n`);
       return;
     }
-    const pending = this.pending.get(message.id);
-    if (!pending) return;
-    this.pending.delete(message.id);
-    if (!message.reply.ok) return pending.reject(errorFromData(message.reply.error));
-    const result = commands[pending.channel].result.safeParse(message.reply.result);
-    if (!result.success) {
-      return pending.reject(new WirebenchError('bad-response', `${pending.channel}: the engine on ${this.socketPath} answered in an unexpected shape`, 'the engine holding the lab is another Wirebench version; use the same version, or close it'));
-    }
-    pending.resolve(result.data);
+    this.calls.answer(message.id, message.reply, (reply, channel) => {
+      if (!reply.ok) throw errorFromData(reply.error);
+      const result = commands[channel].result.safeParse(reply.result);
+      if (!result.success) {
+        throw new WirebenchError('bad-response', `${channel}: the engine on ${this.socketPath} answered in an unexpected shape`, 'the engine holding the lab is another Wirebench version; use the same version, or close it');
+      }
+      return result.data;
+    });
   }
 
   private lostError(channel: string): WirebenchError {
@@ -296,10 +293,7 @@ class RemoteLab implements LabConnection {
   private onClose(): void {
     if (this.lost) return;
     this.lost = this.closing ? 'the connection was closed' : `the engine holding the lab closed its control socket (${this.socketPath})`;
-    for (const [id, pending] of this.pending) {
-      this.pending.delete(id);
-      pending.reject(this.lostError(pending.channel));
-    }
+    this.calls.close((channel) => this.lostError(channel));
     if (!this.closing) for (const listener of this.lostListeners) listener(this.lost);
   }
 }
