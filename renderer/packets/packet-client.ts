@@ -3,14 +3,14 @@
  * to the stats the worker pushes. One worker serves every viewer tab.
  */
 import type { CallName, CaptureStats, WorkerCalls, WorkerMessage, WorkerRequest } from '../../packet/page.js';
+import { Correlator } from '../../shared/correlator.js';
 
-type Pending = { resolve(value: unknown): void; reject(error: Error): void };
+type Reply = Extract<WorkerMessage, { kind: 'reply' }>;
 
 export class PacketClient {
-  private seq = 0;
-  private readonly pending = new Map<number, Pending>();
+  /** Calls waiting for the worker's reply, by `seq` (no deadline: a big file takes what it takes). */
+  private readonly calls = new Correlator<CallName, number, Reply>();
   private readonly statsListeners = new Set<(stats: Record<string, CaptureStats>) => void>();
-  private startError: string | null = null;
   readonly ready: Promise<void>;
 
   constructor(private readonly worker: Worker) {
@@ -25,34 +25,25 @@ export class PacketClient {
       const message = event.data;
       if (message.kind === 'ready') markReady();
       else if (message.kind === 'failed') {
-        this.startError = message.error;
         markFailed(new Error(message.error));
-        for (const p of this.pending.values()) p.reject(new Error(message.error));
-        this.pending.clear();
+        // The worker could not start: what waits fails, and every later call fails the same way.
+        this.calls.close(() => new Error(message.error));
       } else if (message.kind === 'stats') for (const listener of this.statsListeners) listener(message.stats);
-      else {
-        const waiting = this.pending.get(message.seq);
-        this.pending.delete(message.seq);
-        if (!waiting) return;
-        if (message.ok) waiting.resolve(message.result);
-        else waiting.reject(new Error(message.error));
-      }
+      else
+        this.calls.answer(message.seq, message, (reply) => {
+          if (!reply.ok) throw new Error(reply.error);
+          return reply.result;
+        });
     };
     worker.onerror = (event) => {
       const text = `the packet dissector crashed: ${event.message || 'unknown error'}`;
       markFailed(new Error(text));
-      for (const p of this.pending.values()) p.reject(new Error(text));
-      this.pending.clear();
+      this.calls.failAll(() => new Error(text));
     };
   }
 
   call<K extends CallName>(call: K, args: WorkerCalls[K]['args'], transfer: Transferable[] = []): Promise<WorkerCalls[K]['result']> {
-    if (this.startError) return Promise.reject(new Error(this.startError));
-    const seq = ++this.seq;
-    return new Promise((resolve, reject) => {
-      this.pending.set(seq, { resolve: resolve as (v: unknown) => void, reject });
-      this.worker.postMessage({ seq, call, args } as WorkerRequest, transfer);
-    });
+    return this.calls.request(call, (seq) => this.worker.postMessage({ seq, call, args } as WorkerRequest, transfer));
   }
 
   onStats(listener: (stats: Record<string, CaptureStats>) => void): () => void {

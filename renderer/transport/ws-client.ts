@@ -1,10 +1,11 @@
 /**
  * Browser-mode transport: the contract over the engine's WebSocket (`/api`). Sends the token
- * first, then numbered requests. The socket lives in a worker (ws-worker.ts) that parses every
+ * first, then numbered requests (matched to their replies by shared/correlator.ts). The socket lives in a worker (ws-worker.ts) that parses every
  * server message with the contract's schemas before the page sees it; replies are unwrapped
  * against their command's result schema here.
  */
-import { createLabApi, WirebenchError, type Channel, type CommandParams, type CommandResult, type LabApi, type LabEvent } from '../../shared/api.js';
+import { createLabApi, WirebenchError, type Channel, type CommandParams, type CommandResult, type LabApi, type LabEvent, type Reply } from '../../shared/api.js';
+import { Correlator } from '../../shared/correlator.js';
 import { unwrapReply } from '../../shared/unwrap-reply.js';
 import type { FromWorker, ToWorker } from './ws-worker-protocol.js';
 
@@ -28,20 +29,16 @@ export function connectWebSocket(url: string, token: string): Promise<WsConnecti
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./ws-worker.ts', import.meta.url), { type: 'module', name: 'wirebench-socket' });
     const toWorker = (message: ToWorker) => worker.postMessage(message);
-    const pending = new Map<number, { channel: Channel; resolve: (value: unknown) => void; reject: (err: Error) => void }>();
+    // Commands waiting for their reply (no deadline: the engine answers or the socket closes).
+    const calls = new Correlator<Channel, number, Reply>();
     const eventListeners = new Set<(event: LabEvent) => void>();
     const statusListeners = new Set<(status: ConnectionStatus) => void>();
-    let nextId = 1;
     let open = false;
+    const notConnected = (channel: Channel) => new WirebenchError('disconnected', `${channel}: not connected to the engine`, 'reload the page; if that fails, restart "wirebench serve"');
 
     const invoke = <C extends Channel>(channel: C, params: CommandParams<C>): Promise<CommandResult<C>> =>
-      new Promise((resolveCall, rejectCall) => {
-        if (!open) {
-          rejectCall(new WirebenchError('disconnected', `${channel}: not connected to the engine`, 'reload the page; if that fails, restart "wirebench serve"'));
-          return;
-        }
-        const id = nextId++;
-        pending.set(id, { channel, resolve: resolveCall as (value: unknown) => void, reject: rejectCall });
+      calls.request<CommandResult<C>>(channel, (id) => {
+        if (!open) throw notConnected(channel);
         toWorker({ kind: 'send', text: JSON.stringify({ id, channel, params }) });
       });
 
@@ -74,17 +71,9 @@ export function connectWebSocket(url: string, token: string): Promise<WsConnecti
         case 'event':
           for (const listener of eventListeners) listener(message.event);
           break;
-        case 'reply': {
-          const call = pending.get(message.id);
-          if (!call) return;
-          pending.delete(message.id);
-          try {
-            call.resolve(unwrapReply(call.channel, message.reply));
-          } catch (err) {
-            call.reject(err as Error);
-          }
+        case 'reply':
+          calls.answer(message.id, message.reply, (reply, channel) => unwrapReply(channel, reply));
           break;
-        }
         case 'refused':
           console.warn(`wirebench: the engine refused a message: ${message.message}`);
           break;
@@ -92,8 +81,7 @@ export function connectWebSocket(url: string, token: string): Promise<WsConnecti
           const wasOpen = open;
           open = false;
           const reason = describeClose(message.code, message.reason);
-          for (const call of pending.values()) call.reject(new WirebenchError('disconnected', `${call.channel}: ${reason}`));
-          pending.clear();
+          calls.close((channel) => new WirebenchError('disconnected', `${channel}: ${reason}`), notConnected);
           if (!wasOpen) reject(new WirebenchError('refused', reason));
           for (const listener of statusListeners) listener({ state: 'closed', reason });
           worker.terminate();
