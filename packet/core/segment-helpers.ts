@@ -13,6 +13,7 @@
  * `idleMs` without work. This file is transport-free: the Web Worker (renderer/packets/worker/segment.worker.ts) and
  * Node's worker threads (tests, bench) plug in through `HelperPort`.
  */
+import { Correlator } from '../../shared/correlator.js';
 import { runSegmentJob, type SegmentJob, type SegmentJobResult } from './segment-jobs.js';
 import type { SessionSlot } from './session-slot.js';
 
@@ -32,17 +33,13 @@ export interface HelperPort {
   terminate(): void;
 }
 
-interface Job {
-  seq: number;
-  resolve(result: SegmentJobResult): void;
-  reject(err: Error): void;
-}
+type JobReply = Extract<HelperReply, { seq: number }>;
 
 interface Helper {
   port: HelperPort;
   ready: boolean;
-  /** Jobs sent and not answered yet, oldest first (a helper answers in order). */
-  jobs: Job[];
+  /** Jobs sent and not answered yet, by `seq` (no deadline: a helper that dies reports it). */
+  jobs: Correlator<SegmentJob['kind'], number, JobReply>;
 }
 
 /**
@@ -64,7 +61,6 @@ export function helperCounts(cores: number): { helpers: number; listingHelpers: 
 
 export class SegmentHelpers {
   private helpers: Helper[] = [];
-  private seq = 0;
   private idleTimer: ReturnType<typeof setTimeout> | null = null;
   private failures = 0;
   /** Jobs completed by helpers since creation (tests and the bench check helpers really ran). */
@@ -87,7 +83,7 @@ export class SegmentHelpers {
     if (this.helpers.length > 0 || this.size === 0 || this.failures >= this.size) return;
     this.startedAt = performance.now();
     for (let i = 0; i < this.size; i++) {
-      const helper: Helper = { port: this.spawn(), ready: false, jobs: [] };
+      const helper: Helper = { port: this.spawn(), ready: false, jobs: new Correlator() };
       helper.port.onReply((reply) => this.onReply(helper, reply));
       helper.port.onError((err) => this.retire(helper, err));
       this.helpers.push(helper);
@@ -101,26 +97,22 @@ export class SegmentHelpers {
 
   /** A ready helper has room in its queue: `run` will not wait behind other helpers' work. */
   canTake(): boolean {
-    return this.helpers.some((h) => h.ready && h.jobs.length < JOBS_PER_HELPER);
+    return this.helpers.some((h) => h.ready && h.jobs.size < JOBS_PER_HELPER);
   }
 
   /** Queues `job` on the least busy ready helper; call only when `canTake()`. */
   run(job: SegmentJob): Promise<SegmentJobResult> {
-    const helper = this.helpers.filter((h) => h.ready && h.jobs.length < JOBS_PER_HELPER).sort((a, b) => a.jobs.length - b.jobs.length)[0];
+    const helper = this.helpers.filter((h) => h.ready && h.jobs.size < JOBS_PER_HELPER).sort((a, b) => a.jobs.size - b.jobs.size)[0];
     if (!helper) return Promise.reject(new Error('no helper is free'));
-    const seq = ++this.seq;
     this.disarmIdleTimer();
-    return new Promise<SegmentJobResult>((resolve, reject) => {
-      helper.jobs.push({ seq, resolve, reject });
-      // The pcap is a fresh copy made for this job: hand its buffer over instead of copying.
-      helper.port.post({ seq, job }, [job.pcap.buffer as ArrayBuffer]);
-    });
+    // The pcap is a fresh copy made for this job: hand its buffer over instead of copying.
+    return helper.jobs.request<SegmentJobResult>(job.kind, (seq) => helper.port.post({ seq, job }, [job.pcap.buffer as ArrayBuffer]));
   }
 
   stop(): void {
     this.disarmIdleTimer();
     for (const helper of this.helpers.splice(0)) {
-      for (const job of helper.jobs.splice(0)) job.reject(new Error('segment helpers stopped'));
+      helper.jobs.close(new Error('segment helpers stopped'));
       helper.port.terminate();
     }
   }
@@ -132,14 +124,12 @@ export class SegmentHelpers {
       return;
     }
     if (reply.kind === 'failed') return this.retire(helper, new Error(reply.error));
-    const job = helper.jobs[0];
-    if (!job || job.seq !== reply.seq) return;
-    helper.jobs.shift();
-    if (reply.kind === 'done') {
+    const answered = helper.jobs.answer(reply.seq, reply, (answer) => {
+      if (answer.kind === 'error') throw new Error(answer.error);
       this.completed++;
-      job.resolve(reply.result);
-    } else job.reject(new Error(reply.error));
-    if (this.helpers.every((h) => h.jobs.length === 0)) this.armIdleTimer();
+      return answer.result;
+    });
+    if (answered && this.helpers.every((h) => h.jobs.size === 0)) this.armIdleTimer();
   }
 
   /** A helper that died is dropped; its job fails (the viewer then does that segment itself). */
@@ -148,7 +138,7 @@ export class SegmentHelpers {
     console.warn(`wirebench: a segment helper stopped (${err.message}); dissecting without it`);
     this.failures++;
     this.helpers = this.helpers.filter((h) => h !== helper);
-    for (const job of helper.jobs.splice(0)) job.reject(err);
+    helper.jobs.close(err);
     helper.port.terminate();
   }
 

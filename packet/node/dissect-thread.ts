@@ -6,6 +6,7 @@
  * Start it with `startDissectThread()`.
  */
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { Correlator } from '../../shared/correlator.js';
 import { DissectorHost } from '../core/dissector-host.js';
 import { SegmentHelpers } from '../core/segment-helpers.js';
 import { spawnNodeHelper } from './segment-thread.js';
@@ -41,8 +42,8 @@ export async function startDissectThread(options: { helpers?: number; listingHel
   const worker = new Worker(bootstrap, { eval: true, workerData: { role: 'wirebench-dissect', helpers: options.helpers ?? 0, listingHelpers: options.listingHelpers ?? Infinity } });
   const latest = new Map<string, CaptureStats>();
   let crashed: Error | null = null;
-  const waiting = new Map<number, { resolve(value: unknown): void; reject(err: Error): void }>();
-  let seq = 0;
+  // Calls waiting for the worker's reply, by `seq`, as renderer/packets/packet-client.ts does.
+  const waiting = new Correlator<CallName, number, Extract<WorkerMessage, { kind: 'reply' }>>();
   const helperJobsWaiting: ((info: HelperInfo) => void)[] = [];
   const helperInfo = () =>
     new Promise<HelperInfo>((resolve) => {
@@ -58,27 +59,21 @@ export async function startDissectThread(options: { helpers?: number; listingHel
       }
       else if (message.kind === 'stats') for (const [id, s] of Object.entries(message.stats)) latest.set(id, s);
       else if (message.kind === 'helper-jobs') helperJobsWaiting.shift()?.(message);
-      else {
-        const pending = waiting.get(message.seq);
-        waiting.delete(message.seq);
-        if (message.ok) pending?.resolve(message.result);
-        else pending?.reject(new Error(message.error));
-      }
+      else
+        waiting.answer(message.seq, message, (reply) => {
+          if (!reply.ok) throw new Error(reply.error);
+          return reply.result;
+        });
     });
     worker.on('error', (err) => {
       crashed = err;
       reject(err);
-      for (const pending of waiting.values()) pending.reject(err);
+      waiting.failAll(err);
     });
   });
   await ready;
   return {
-    call: (call, args, transfer = []) =>
-      new Promise((resolve, reject) => {
-        const id = ++seq;
-        waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
-        worker.postMessage({ seq: id, call, args } as WorkerRequest, transfer);
-      }),
+    call: (call, args, transfer = []) => waiting.request(call, (seq) => worker.postMessage({ seq, call, args } as WorkerRequest, transfer)),
     helperJobs: async () => (await helperInfo()).count,
     helperReadyMs: async () => (await helperInfo()).readyMs,
     stats: (id) => {
