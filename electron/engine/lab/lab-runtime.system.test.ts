@@ -33,6 +33,8 @@ async function ping(from: string, target: string, count = 1): Promise<number> {
   return (await engine.invoke('vm.run', { vm: from, command: `ping -c ${count} -W 2 ${target} >/dev/null 2>&1`, timeoutMs: 30_000 })).exitCode;
 }
 
+// In order, on one booted lab: each test starts from the state the one before left (booting
+// per test would take minutes); 'boots both guests' must run before everything after it.
 describe('VM runtime with real guests', () => {
   beforeAll(async () => {
     ({ engine, events } = await openEngine(lab));
@@ -237,6 +239,7 @@ describe('VM runtime with real guests', () => {
   });
 });
 
+// Independent tests: each starts its own engine in its own doctored mount namespace.
 describe('VM runtime on a machine that cannot run it', () => {
   /**
    * Starts an engine whose helper sees a doctored filesystem: a private mount namespace where

@@ -43,6 +43,8 @@ async function update(edit: (doc: LabDocument) => LabChange[]): Promise<string[]
   return result.restartNeeded;
 }
 
+// In order, on one booted lab: the first test brings it up, the others read and edit it as
+// the one before left it.
 describe('the routed lab with real guests', () => {
   beforeAll(async () => {
     ({ engine, events } = await openEngine(lab));
