@@ -13,10 +13,9 @@
  */
 import { connect, type Socket } from 'node:net';
 import { loadavg } from 'node:os';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { createTestLab } from '../../electron/engine/qemu/test-support/tiny-guest-lab.js';
 import { startApp, type AppUnderTest } from '../../e2e/support/app-under-test.js';
-import { consoleText, demoLabFile, startFrameSampler, waitInConsole } from '../../e2e/support/consoles.js';
+import { consoleText, demoLabFile, floodCommand, openConsoleByDoubleClick, startFrameSampler, waitConnected, waitInConsole } from '../../e2e/support/consoles.js';
 import { median } from '../lab-timing.js';
 import { percentile, report } from '../report.js';
 
@@ -24,10 +23,7 @@ const BYTES = Number(process.env.BENCH_CONSOLE_BYTES ?? 20_000_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const TARGET_RATIO = 1.2;
 const TARGET_FRAME_P95_MS = 33;
-const LINE = '0123456789abcdef\n';
-/** What the guest prints last: head's partial line, then echo's marker (never in the echoed command). */
-const END_MARK = `${LINE.slice(0, BYTES % LINE.length)}FLOOD-END`;
-const COMMAND = `yes 0123456789abcdef | head -c ${BYTES}; echo FLOOD-END`;
+const { command: COMMAND, endMark: END_MARK } = floodCommand(BYTES);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -112,18 +108,13 @@ try {
   });
 
   // The app's guest: a one-VM lab from the demo, on the default accelerator path.
-  const lab = demoLabFile('bench-console');
-  const demo = JSON.parse(readFileSync(lab.file, 'utf8')) as { vms: Array<{ name: string }>; nics: Array<{ vm: string; bridge: string }>; bridges: Array<{ name: string }> };
-  writeFileSync(lab.file, JSON.stringify({ ...demo, vms: demo.vms.filter((v) => v.name === 'a'), nics: demo.nics.filter((n) => n.vm === 'a'), bridges: demo.bridges.filter((b) => b.name === 'lan') }));
+  const lab = demoLabFile('bench-console', ['a']);
   const staticDir = process.env.WIREBENCH_E2E_RENDERER_DIR;
   app = await startApp({ file: lab.file, query: '&testHooks=1', ...(staticDir ? { staticDir } : {}) });
   await app.mode.engine.invoke('lab.up', {});
-  const { page } = app;
-  const node = page.getByTestId('node-vm:a');
-  await node.waitFor();
-  const box = (await node.boundingBox())!;
-  await node.dblclick({ position: { x: 12, y: box.height - 8 } });
-  for (let i = 0; i < 100 && (await page.getByTestId('console-status').textContent()) !== 'connected'; i++) await sleep(200);
+  await app.page.getByTestId('node-vm:a').waitFor();
+  await openConsoleByDoubleClick(app.page, 'a');
+  await waitConnected(app.page);
 
   for (let round = 0; round < ROUNDS; round++) {
     bare.push(await bareRound(socket, watch));

@@ -12,14 +12,52 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { ROOT } from './app-under-test.js';
 
-/** assets/labs/demo.lab.json copied under a random id (its own namespace) and `name`. */
-export function demoLabFile(name: string): { dir: string; file: string; id: string } {
+interface DemoLab {
+  vms: Array<{ name: string }>;
+  bridges: Array<{ name: string }>;
+  nics: Array<{ vm: string; bridge: string }>;
+}
+
+/**
+ * assets/labs/demo.lab.json copied under a random id (its own namespace) and `name`;
+ * `onlyVms` keeps just those VMs (with their NICs and bridges).
+ */
+export function demoLabFile(name: string, onlyVms?: string[]): { dir: string; file: string; id: string } {
   const dir = mkdtempSync(join(tmpdir(), 'wb-e2e-'));
   const file = join(dir, `${name}.lab.json`);
   const id = [...crypto.getRandomValues(new Uint8Array(8))].map((b) => b.toString(16).padStart(2, '0')).join('');
-  const demo = JSON.parse(readFileSync(join(ROOT, 'assets', 'labs', 'demo.lab.json'), 'utf8')) as Record<string, unknown>;
+  const demo = JSON.parse(readFileSync(join(ROOT, 'assets', 'labs', 'demo.lab.json'), 'utf8')) as DemoLab & Record<string, unknown>;
+  if (onlyVms) {
+    demo.vms = demo.vms.filter((v) => onlyVms.includes(v.name));
+    demo.nics = demo.nics.filter((n) => onlyVms.includes(n.vm));
+    demo.bridges = demo.bridges.filter((b) => demo.nics.some((n) => n.bridge === b.name));
+  }
   writeFileSync(file, JSON.stringify({ ...demo, id, name }, null, 2));
   return { dir, file, id };
+}
+
+/** Double-clicks the VM's node (not on its name, which renames, nor its ▶/■ button): its console opens. */
+export async function openConsoleByDoubleClick(page: Page, vm: string): Promise<void> {
+  const node = page.getByTestId(`node-vm:${vm}`);
+  const box = await node.boundingBox();
+  if (!box) throw new Error(`VM ${vm} is not on the canvas`);
+  await node.dblclick({ position: { x: 12, y: box.height - 8 } });
+}
+
+/** The page's text of the console status banner, polled until it is `connected` (or the timeout). */
+export async function waitConnected(page: Page, timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while ((await page.getByTestId('console-status').textContent().catch(() => null)) !== 'connected') {
+    if (Date.now() > until) throw new Error(`the console did not connect within ${timeoutMs} ms: ${await page.getByTestId('console-status').textContent().catch(() => 'no status')}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** `yes 0123456789abcdef | head -c <bytes>; echo FLOOD-END` and what its output ends with. */
+export function floodCommand(bytes: number): { command: string; endMark: string } {
+  const line = '0123456789abcdef\n';
+  // head cuts the last line short; echo's marker follows on the same line (never in the echoed command).
+  return { command: `yes 0123456789abcdef | head -c ${bytes}; echo FLOOD-END`, endMark: `${line.slice(0, bytes % line.length)}FLOOD-END` };
 }
 
 /** The last `lines` lines of the VM's console terminal (scrollback included). */

@@ -120,9 +120,13 @@ export class ConsoleSession {
     void this.open();
   }
 
+  /** Characters received as `console.data` so far (tests and benches follow a flood with it). */
+  received = 0;
+
   /** A `console.data` event for this VM. */
   receive(data: string): void {
     if (this.closed || data.length === 0) return;
+    this.received += data.length;
     if (this.opening) {
       this.opening.live += data;
       return;

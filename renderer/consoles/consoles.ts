@@ -26,6 +26,10 @@ export interface ConsoleTestHooks {
   waitFor(vm: string, needle: string, timeoutMs: number, lines?: number): Promise<number | null>;
   /** Characters received but not yet parsed by the terminal. */
   pending(vm: string): number;
+  /** Characters received from the engine so far. */
+  received(vm: string): number;
+  /** The VMs whose console tab has a live terminal (created when first shown, disposed on close). */
+  terminals(): string[];
   status(vm: string): string;
 }
 
@@ -137,6 +141,8 @@ function testHooks(): ConsoleTestHooks {
         });
       }),
     pending: (vm) => open.get(vm)?.session.output.pending ?? 0,
+    received: (vm) => open.get(vm)?.session.received ?? 0,
+    terminals: () => [...open].filter(([, entry]) => entry.view !== null).map(([vm]) => vm),
     status: (vm) => {
       const entry = open.get(vm);
       return entry ? statusText(entry.session.status) : 'closed';

@@ -63,6 +63,42 @@ describe('OutputBatcher', () => {
     expect(batcher.pending).toBe(0);
   });
 
+  it('paces a flood the terminal keeps up with to one write per interval, but never typing or a backlog', () => {
+    const frames = manualFrames();
+    const out = fakeSink();
+    let clock = 0;
+    const batcher = new OutputBatcher({ scheduler: frames.scheduler, now: () => clock, paceChars: 1000, paceWindowMs: 250, paceIntervalMs: 100, maxPerFrame: 10_000 });
+    batcher.attach(out.sink);
+    const frame = () => {
+      clock += 16;
+      frames.frame();
+    };
+    // Typing: every echo on the next frame.
+    for (let i = 0; i < 5; i++) {
+      batcher.push('x');
+      frame();
+      expect(out.writes).toHaveLength(i + 1);
+    }
+    // A flood of 600 characters a frame: once past 1000 in the window, one write per 100 ms.
+    out.writes.length = 0;
+    for (let i = 0; i < 30; i++) {
+      batcher.push('y'.repeat(600));
+      frame();
+    }
+    expect(out.writes.length).toBeGreaterThan(3);
+    expect(out.writes.length).toBeLessThan(12);
+    // What was held back comes in a later frame, nothing lost.
+    while (frames.scheduled) frame();
+    expect(out.text()).toBe('y'.repeat(600 * 30));
+    // A backlog over a frame's budget is written every frame.
+    out.writes.length = 0;
+    batcher.push('z'.repeat(35_000));
+    frame();
+    frame();
+    frame();
+    expect(out.writes.map((w) => w.data.length).reduce((a, b) => a + b, 0)).toBe(30_000);
+  });
+
   it('keeps output that arrives before the terminal exists and writes it once attached', () => {
     const frames = manualFrames();
     const batcher = new OutputBatcher({ scheduler: frames.scheduler });
@@ -81,7 +117,7 @@ describe('OutputBatcher', () => {
   it('hands a flood over in bounded pieces, a bounded amount per frame', () => {
     const frames = manualFrames();
     const out = fakeSink();
-    const batcher = new OutputBatcher({ scheduler: frames.scheduler, chunkSize: 1000, maxPerFrame: 4000, maxInFlight: 100_000 });
+    const batcher = new OutputBatcher({ scheduler: frames.scheduler, chunkSize: 1000, maxPerFrame: 4000, maxInFlight: 100_000, paceChars: Infinity });
     batcher.attach(out.sink);
     const flood = '0123456789abcdef\n'.repeat(1000); // 17,000 characters
     for (let i = 0; i < flood.length; i += 300) batcher.push(flood.slice(i, i + 300));

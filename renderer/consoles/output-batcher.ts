@@ -39,6 +39,19 @@ export interface BatcherOptions {
   maxInFlight?: number;
   /** Waiting characters above which the oldest are dropped (default 16 Mi). */
   maxPending?: number;
+  /**
+   * Output above this many characters per `paceWindowMs` is a flood: while the terminal keeps
+   * up, it is then written every `paceIntervalMs` instead of every frame (default 8 Ki per
+   * 250 ms, every 100 ms). Each write makes xterm repaint its whole screen, and a repaint per
+   * frame costs a core that the guest itself needs on a small machine; a person reading a
+   * flood sees no difference. Typing's echo (a few characters) is never paced, and a backlog
+   * is written every frame (pacing never lowers throughput).
+   */
+  paceChars?: number;
+  paceWindowMs?: number;
+  paceIntervalMs?: number;
+  /** Clock for pacing (tests). */
+  now?: () => number;
 }
 
 interface Piece {
@@ -66,6 +79,14 @@ export class OutputBatcher {
   private readonly chunkSize: number;
   private readonly maxInFlight: number;
   private readonly maxPending: number;
+  private readonly paceChars: number;
+  private readonly paceWindowMs: number;
+  private readonly paceIntervalMs: number;
+  private readonly now: () => number;
+  private windowStart = -Infinity;
+  private windowChars = 0;
+  /** While pacing: no write before this time. */
+  private nextWriteAt = 0;
   private readonly queue: Piece[] = [];
   /** Offset into queue[0].text already taken. */
   private offset = 0;
@@ -86,6 +107,10 @@ export class OutputBatcher {
     this.chunkSize = options.chunkSize ?? 64 * 1024;
     this.maxInFlight = options.maxInFlight ?? 1024 * 1024;
     this.maxPending = options.maxPending ?? 16 * 1024 * 1024;
+    this.paceChars = options.paceChars ?? 8 * 1024;
+    this.paceWindowMs = options.paceWindowMs ?? 250;
+    this.paceIntervalMs = options.paceIntervalMs ?? 100;
+    this.now = options.now ?? (() => performance.now());
   }
 
   /** Characters waiting plus characters written but not yet parsed. */
@@ -151,6 +176,12 @@ export class OutputBatcher {
     this.frame = null;
     const sink = this.sink;
     if (!sink || this.disposed) return;
+    const now = this.now();
+    // Pacing a flood the terminal keeps up with: wait for the next allowed frame.
+    if (now < this.nextWriteAt && this.queued + this.skipped < this.maxPerFrame) {
+      this.frame = this.scheduler.request(() => this.onFrame());
+      return;
+    }
     let budget = this.maxPerFrame;
     while (budget > 0 && this.inFlight < this.maxInFlight && (this.queued > 0 || this.skipped > 0)) {
       const piece = this.take(Math.min(this.chunkSize, budget));
@@ -171,6 +202,13 @@ export class OutputBatcher {
         piece.replay,
       );
     }
+    const written = this.maxPerFrame - budget;
+    if (now - this.windowStart >= this.paceWindowMs) {
+      this.windowStart = now;
+      this.windowChars = 0;
+    }
+    this.windowChars += written;
+    this.nextWriteAt = this.windowChars > this.paceChars ? now + this.paceIntervalMs : 0;
     this.schedule();
   }
 
