@@ -3,20 +3,20 @@
  * went away while nobody asked it to, with the last serial lines as the reason).
  *
  * QEMU is started by the privileged helper inside the lab namespace as the unprivileged user
- * and daemonizes; from then on the engine talks to it only through its QMP and serial
- * sockets, which is also how a VM started by an exported script can be adopted.
+ * and daemonizes; from then on the engine talks to it only through its QMP, serial and
+ * automation sockets (automation-channel.ts), which is also how a VM started by an exported
+ * script can be adopted. What it prints goes through console/console-recorder.ts.
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
 import type { AccelInUse, VmState, VmStatus } from '../../../shared/api.js';
 import { WirebenchError } from '../../../shared/api.js';
 import type { QemuSpec } from '../../../shared/qemu-spec.js';
 import { isProcessRunning } from '../../common/process-state.js';
 import { QmpClient } from './qmp-client.js';
 import { SerialConsole, type RunOptions, type RunResult } from './serial-console.js';
-import { GuestAgent } from './guest-agent.js';
-import { boundLog, readLogTail } from '../console/serial-log.js';
-import { parseStartupMarker } from '../../../shared/cloud-init-seed.js';
+import { AutomationChannel } from './automation-channel.js';
+import { readLogTail } from '../console/serial-log.js';
+import { ConsoleRecorder } from '../console/console-recorder.js';
 
 export interface VmHost {
   /** Asks the helper to start QEMU with exactly `qemuArgs(spec)`; resolves to its pid. */
@@ -32,8 +32,6 @@ const READY_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 15_000;
 /** How long a guest may take to power off after the ACPI power button (a disk guest flushes first). */
 export const DEFAULT_POWERDOWN_TIMEOUT_MS = 30_000;
-/** How much console output may arrive between two checks of the serial log's size. */
-const LOG_CHECK_BYTES = 256 * 1024;
 
 /** What the runtime knows about a VM before it boots. */
 export interface VmBootFacts {
@@ -53,14 +51,8 @@ export class VmProcess {
   private pidValue: number | null = null;
   private qmpClient: QmpClient | null = null;
   private serialConsole: SerialConsole | null = null;
-  /** The tiny guest's automation channel (ttyS1); null for disk images and older tiny guests. */
-  private agentConsole: SerialConsole | null = null;
-  /** A disk image's QEMU guest agent port, and whether an agent answers there (asked once). */
-  private guestAgent: GuestAgent | null = null;
-  private guestAgentAnswers: Promise<boolean> | null = null;
+  private readonly automation: AutomationChannel;
   private logPath: string | null = null;
-  private loggedSinceCheck = 0;
-  private logCheck: Promise<unknown> | null = null;
   private accelValue: AccelInUse | null = null;
   private accelHintIfTcg: string | null = null;
   private watchdog: NodeJS.Timeout | null = null;
@@ -69,7 +61,9 @@ export class VmProcess {
   constructor(
     readonly name: string,
     private readonly host: VmHost,
-  ) {}
+  ) {
+    this.automation = new AutomationChannel(name);
+  }
 
   get state(): VmState {
     return this.stateValue;
@@ -103,10 +97,7 @@ export class VmProcess {
    */
   async run(command: string, options: RunOptions): Promise<RunResult> {
     if (this.stateValue !== 'running') throw this.notRunning('vm.run');
-    if (this.agentConsole) return this.agentConsole.run(command, options);
-    const agent = this.guestAgent;
-    if (agent && (await (this.guestAgentAnswers ??= agent.answers()))) return agent.run(command, options);
-    return this.console('vm.run').run(command, options);
+    return this.automation.run(command, options, () => this.console('vm.run'));
   }
 
   /** The console's history from the serial log on disk ('' before the first boot). */
@@ -126,16 +117,15 @@ export class VmProcess {
     for (const path of [spec.qmpSocket, spec.serialSocket, spec.agentSocket, spec.pidFile]) rmSync(path, { force: true });
     // Each boot starts a new history: the console shows this boot, not the last one's.
     rmSync(spec.serialLog, { force: true });
-    this.consoleLine = '';
     this.startupDoneAt = null;
     try {
       this.pidValue = await this.host.startQemu(spec);
       const serial = await this.connect(spec, 30_000);
       if (facts.tinyGuest) {
         await serial.waitReady(READY_TIMEOUT_MS);
-        await this.connectAgent(spec, 10_000);
+        await this.automation.connectShell(spec, 10_000);
       } else {
-        await this.connectGuestAgent(spec);
+        await this.automation.connectGuestAgent(spec);
       }
       this.setState('running', null);
     } catch (err) {
@@ -158,15 +148,8 @@ export class VmProcess {
     try {
       // A running QEMU has its sockets already: no need to wait long for them.
       await this.connect(spec, 5_000);
-      // A QEMU started before the automation channel existed has no agent socket: vm.run then uses the console.
-      if (!facts.tinyGuest) await this.connectGuestAgent(spec);
-      else if (existsSync(spec.agentSocket)) {
-        await this.connectAgent(spec, 5_000).catch(() => {
-          // Not answering (its shell was ended by hand, say): vm.run falls back to the console.
-          void this.agentConsole?.close();
-          this.agentConsole = null;
-        });
-      }
+      if (facts.tinyGuest) await this.automation.adoptShell(spec);
+      else await this.automation.connectGuestAgent(spec);
       this.setState('running', null);
     } catch (err) {
       this.disconnect();
@@ -184,27 +167,18 @@ export class VmProcess {
     const serial = await SerialConsole.connect({ socketPath: spec.serialSocket, vm: this.name, logPath: spec.serialLog, connectTimeoutMs });
     this.serialConsole = serial;
     this.logPath = spec.serialLog;
-    const decoder = new StringDecoder('utf8');
+    const recorder = new ConsoleRecorder(this.name, spec.serialLog, {
+      consoleData: (data) => this.host.consoleData(this.name, data),
+      startupFailed: (index, exitCode) => this.host.startupFailed?.(this.name, index, exitCode),
+      startupDone: () => (this.startupDoneAt = Date.now()),
+    });
     this.unsubscribers.push(
       qmp.onClose(() => this.onQemuGone(spec)),
-      serial.onData((data) => this.recordConsole(decoder.write(data), data.length)),
+      serial.onData((data) => recorder.record(data)),
     );
     this.watchPid(spec);
     this.accelValue = await queryAccel(qmp);
     return serial;
-  }
-
-  /** A disk image may or may not carry qemu-guest-agent: whether it answers is asked at the first vm.run. */
-  private async connectGuestAgent(spec: QemuSpec): Promise<void> {
-    this.guestAgent = await GuestAgent.connect(spec.agentSocket, this.name, 5_000).catch(() => null);
-    this.guestAgentAnswers = null;
-  }
-
-  private async connectAgent(spec: QemuSpec, connectTimeoutMs: number): Promise<void> {
-    // No log and no readiness of its own: the guest starts this shell before it prints READY.
-    const agent = await SerialConsole.connect({ socketPath: spec.agentSocket, vm: this.name, connectTimeoutMs, maxInputLine: AGENT_MAX_INPUT_LINE });
-    this.agentConsole = agent;
-    await agent.waitForShell(AGENT_READY_TIMEOUT_MS);
   }
 
   /**
@@ -272,38 +246,8 @@ export class VmProcess {
     this.disconnect();
   }
 
-  /** The console's current partial line, scanned for the seed's startup markers. */
-  private consoleLine = '';
   /** When this boot's startup script finished (its DONE marker), for benchmarks and tests. */
   startupDoneAt: number | null = null;
-
-  private scanConsole(data: string): void {
-    this.consoleLine += data;
-    let end: number;
-    while ((end = this.consoleLine.indexOf('\n')) >= 0) {
-      const marker = this.consoleLine.includes('WIREBENCH-STARTUP-') ? parseStartupMarker(this.consoleLine.slice(0, end)) : null;
-      this.consoleLine = this.consoleLine.slice(end + 1);
-      if (marker?.kind === 'failed') this.host.startupFailed?.(this.name, marker.index, marker.exitCode);
-      if (marker?.kind === 'done') this.startupDoneAt = Date.now();
-    }
-    if (this.consoleLine.length > 8192) this.consoleLine = this.consoleLine.slice(-8192);
-  }
-
-  private recordConsole(data: string, bytes: number): void {
-    if (data) {
-      this.host.consoleData(this.name, data);
-      this.scanConsole(data);
-    }
-    this.loggedSinceCheck += bytes;
-    if (this.loggedSinceCheck >= LOG_CHECK_BYTES && !this.logCheck && this.logPath) {
-      this.loggedSinceCheck = 0;
-      this.logCheck = boundLog(this.logPath)
-        .catch((err: unknown) => process.emitWarning(`could not bound the serial log of VM ${this.name}: ${(err as Error).message}`))
-        .finally(() => {
-          this.logCheck = null;
-        });
-    }
-  }
 
   private watchPid(spec: QemuSpec): void {
     // QMP's close is the fast signal; the pid check catches a QEMU that is wedged but gone.
@@ -346,13 +290,9 @@ export class VmProcess {
     for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
     void this.qmpClient?.close();
     void this.serialConsole?.close();
-    void this.agentConsole?.close();
-    this.guestAgent?.close();
-    this.guestAgent = null;
-    this.guestAgentAnswers = null;
+    this.automation.close();
     this.qmpClient = null;
     this.serialConsole = null;
-    this.agentConsole = null;
   }
 
   private setState(state: VmState, reason: string | null): void {
@@ -362,14 +302,6 @@ export class VmProcess {
     this.host.stateChanged(this.name, state, reason);
   }
 }
-
-/**
- * The automation shell reads in the tty's canonical mode (4,095 bytes a line), not through
- * ash's 1,024-byte line editor, so its lines may be longer than the console's.
- */
-const AGENT_MAX_INPUT_LINE = 4000;
-/** The guest opens its automation shell before it prints READY; this only covers a slow start. */
-const AGENT_READY_TIMEOUT_MS = 30_000;
 
 /** The accelerator QEMU really uses: with `-accel kvm -accel tcg` only QEMU knows. */
 async function queryAccel(qmp: QmpClient): Promise<AccelInUse> {
