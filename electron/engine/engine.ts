@@ -313,8 +313,11 @@ export class Engine {
     const runtime = await this.getRuntime();
     const nic = resolveNic(this.requireLab(), selector, link === 'down' ? 'nic.disconnect' : 'nic.reconnect');
     const ref = { vm: nic.vm, bridge: nic.bridge };
+    const unchanged = nic.link === link;
     const { liveError } = await this.applyBatch([{ kind: 'nic.update', ...ref, patch: { link } }], 'engine', null);
     if (liveError) throw liveError;
+    // A batch that changes nothing applies nothing; the running cable may still differ (see enforceLink).
+    if (unchanged) await runtime.enforceLink(ref);
     return runtime.nicInfo(ref);
   }
 }

@@ -255,6 +255,14 @@ export class LabRuntime {
     return this.nics.info(ref);
   }
 
+  /**
+   * Makes the running lab's cable match the document's `link`, even when the document did not
+   * change: a lab adopted from its file after an unsaved `link` (CLI, another engine) can differ.
+   */
+  async enforceLink(ref: NicSelector): Promise<void> {
+    await this.nics.applyLink(this.nics.resolve(ref, 'nic.link'));
+  }
+
   nicCounters(ref: NicSelector): NicCounters {
     const nic = this.nics.resolve(ref, 'nic.counters');
     return this.poller.read({ vm: nic.vm, bridge: nic.bridge });
