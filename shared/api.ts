@@ -212,8 +212,9 @@ export type CountersTickNic = z.infer<typeof countersTickNicSchema>;
 export const labEventSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('vm.state'), vm: z.string(), state: vmStateSchema, reason: z.string().nullable() }),
   z.strictObject({ type: z.literal('counters.tick'), at: z.number(), nics: z.array(countersTickNicSchema) }),
-  /** pcap bytes, base64; the first chunk of a capture starts with the pcap file header. */
-  z.strictObject({ type: z.literal('capture.chunk'), captureId: z.string(), data: z.string() }),
+  // A capture's bytes are no event: they stream to the client that started it alone, on a
+  // channel of their own (binary WebSocket frames, a MessagePort per capture in Electron, lines
+  // on the control socket; see `LabApi.capture.stream`). The end of a capture is broadcast:
   z.strictObject({ type: z.literal('capture.ended'), captureId: z.string(), packets: z.number().nullable(), kernelDrops: z.number().nullable() }),
   /** Sent only to the clients that opened this VM's console (`console.open`). */
   z.strictObject({ type: z.literal('console.data'), vm: z.string(), data: z.string() }),
@@ -282,6 +283,17 @@ export function isChannel(name: unknown): name is Channel {
 
 type Invoke = <C extends Channel>(channel: C, params: CommandParams<C>) => Promise<CommandResult<C>>;
 
+/** Receives the pcap bytes of one capture this client started. */
+export interface CaptureStreamSink {
+  /** The next bytes, in order; the first starts with the pcap file header. */
+  data(bytes: Uint8Array): void;
+  /** The capture's stream ended: no bytes after this. */
+  end(): void;
+}
+
+/** A transport's way to hand a capture's bytes to its sink; returns the unsubscribe function. */
+export type StreamCapture = (captureId: string, sink: CaptureStreamSink) => () => void;
+
 export interface LabApi {
   lab: {
     current(): Promise<OpenLab | null>;
@@ -322,6 +334,13 @@ export interface LabApi {
   };
   capture: {
     stop(captureId: string): Promise<{ packets: number | null; kernelDrops: number | null }>;
+    /**
+     * Receives the bytes of a capture this client started (only the client that called
+     * `nic.capture` / `bridge.capture` gets them). The engine sends none before that command's
+     * reply, so subscribing as soon as it resolves (in the same task) misses none; bytes of a
+     * capture nobody streams are dropped.
+     */
+    stream(captureId: string, sink: CaptureStreamSink): () => void;
   };
   wireshark: {
     /** Whether Wireshark is installed where the engine runs. */
@@ -343,8 +362,12 @@ export interface LabApi {
   onEvent(listener: (event: LabEvent) => void): () => void;
 }
 
-/** Builds the grouped API over any transport's `invoke` and event subscription. */
-export function createLabApi(invoke: Invoke, onEvent: LabApi['onEvent']): LabApi {
+const noCaptureStreams: StreamCapture = () => {
+  throw new WirebenchError('unsupported', 'this connection does not carry capture bytes');
+};
+
+/** Builds the grouped API over any transport's `invoke`, event subscription and capture streams. */
+export function createLabApi(invoke: Invoke, onEvent: LabApi['onEvent'], streamCapture: StreamCapture = noCaptureStreams): LabApi {
   const done = async (p: Promise<unknown>) => {
     await p;
   };
@@ -386,6 +409,7 @@ export function createLabApi(invoke: Invoke, onEvent: LabApi['onEvent']): LabApi
     },
     capture: {
       stop: (captureId) => invoke('capture.stop', { captureId }),
+      stream: streamCapture,
     },
     wireshark: {
       status: () => invoke('wireshark.status', {}),

@@ -30,6 +30,8 @@ import {
   commands,
   errorFromData,
   WirebenchError,
+  type CaptureInfo,
+  type CaptureStreamSink,
   type Channel,
   type CommandParams,
   type CommandResult,
@@ -40,7 +42,7 @@ import { Correlator } from '../../shared/correlator.js';
 import { namespaceName } from '../../shared/host-names.js';
 import { isProcessRunning } from '../common/process-state.js';
 import type { LabDocument } from '../../shared/lab.js';
-import { serverMessageSchema } from '../../shared/ws-protocol.js';
+import { controlMessageSchema } from '../../shared/ws-protocol.js';
 import { Engine, type EngineOptions } from '../engine/engine.js';
 import type { EngineClient } from '../engine/engine-client.js';
 import { readLabFile } from '../engine/lab/lab-file.js';
@@ -57,10 +59,18 @@ export interface LabConnection {
   invoke<C extends Channel>(channel: C, params: CommandParams<C>): Promise<CommandResult<C>>;
   /** Broadcast events and the events meant for this connection (its consoles' bytes). */
   onEvent(listener: (event: LabEvent) => void): () => void;
+  /**
+   * Starts a capture and streams its bytes to `sink` (only this connection gets them), from
+   * the first byte: the sink is attached when the reply naming the capture is read, before
+   * anything after it. The stream ends with the capture (`capture.ended`) or the connection.
+   */
+  startCapture(request: CaptureRequest, sink: CaptureStreamSink): Promise<CaptureInfo>;
   /** Called once if the engine behind the connection goes away (control socket closed). */
   onLost(listener: (why: string) => void): () => void;
   close(): Promise<void>;
 }
+
+export type CaptureRequest = { channel: 'nic.capture'; params: CommandParams<'nic.capture'> } | { channel: 'bridge.capture'; params: CommandParams<'bridge.capture'> };
 
 export interface ConnectOptions {
   /** Options of the in-process engine when no engine holds the lab. */
@@ -211,6 +221,9 @@ class RemoteLab implements LabConnection {
   private readonly calls = new Correlator<Channel, number, Reply>();
   private readonly listeners = new Set<Listener>();
   private readonly lostListeners = new Set<(why: string) => void>();
+  /** Sinks of capture commands waiting for their reply, by request id; then of running captures, by capture id. */
+  private readonly captureRequests = new Map<number, CaptureStreamSink>();
+  private readonly captureSinks = new Map<string, CaptureStreamSink>();
   private buffer = '';
   private lost: string | null = null;
   private closing = false;
@@ -245,6 +258,13 @@ class RemoteLab implements LabConnection {
     return () => this.listeners.delete(listener);
   }
 
+  startCapture(request: CaptureRequest, sink: CaptureStreamSink): Promise<CaptureInfo> {
+    return this.calls.request<CaptureInfo>(request.channel, (id) => {
+      this.captureRequests.set(id, sink);
+      this.socket.write(`${JSON.stringify({ id, channel: request.channel, params: request.params })}\n`);
+    });
+  }
+
   onLost(listener: (why: string) => void): () => void {
     this.lostListeners.add(listener);
     return () => this.lostListeners.delete(listener);
@@ -263,12 +283,21 @@ class RemoteLab implements LabConnection {
   private onLine(line: string): void {
     let message;
     try {
-      message = serverMessageSchema.parse(JSON.parse(line));
+      message = controlMessageSchema.parse(JSON.parse(line));
     } catch (err) {
       process.stderr.write(`wirebench: ignored an unreadable message on ${this.socketPath}: ${(err as Error).message.slice(0, 200)}\n`);
       return;
     }
+    if ('capture' in message) {
+      this.captureSinks.get(message.capture)?.data(Buffer.from(message.data, 'base64'));
+      return;
+    }
     if ('event' in message) {
+      if (message.event.type === 'capture.ended') {
+        // The socket is ordered: every byte of this capture came before.
+        this.captureSinks.get(message.event.captureId)?.end();
+        this.captureSinks.delete(message.event.captureId);
+      }
       for (const listener of this.listeners) listener(message.event);
       return;
     }
@@ -276,6 +305,11 @@ class RemoteLab implements LabConnection {
       if ('reply' in message && !message.reply.ok) process.stderr.write(`wirebench: the engine refused a message: ${message.reply.error.message}\n`);
       return;
     }
+    // A capture's sink is attached now, before the next line (its first bytes) is read.
+    const sink = this.captureRequests.get(message.id);
+    this.captureRequests.delete(message.id);
+    const captureId = message.reply.ok ? (message.reply.result as { captureId?: unknown } | null)?.captureId : undefined;
+    if (sink && typeof captureId === 'string') this.captureSinks.set(captureId, sink);
     this.calls.answer(message.id, message.reply, (reply, channel) => {
       if (!reply.ok) throw errorFromData(reply.error);
       const result = commands[channel].result.safeParse(reply.result);
@@ -294,6 +328,8 @@ class RemoteLab implements LabConnection {
     if (this.lost) return;
     this.lost = this.closing ? 'the connection was closed' : `the engine holding the lab closed its control socket (${this.socketPath})`;
     this.calls.close((channel) => this.lostError(channel));
+    for (const sink of this.captureSinks.values()) sink.end();
+    this.captureSinks.clear();
     if (!this.closing) for (const listener of this.lostListeners) listener(this.lost);
   }
 }
@@ -304,6 +340,8 @@ class LocalLab implements LabConnection {
   private readonly listeners = new Set<Listener>();
   private readonly client: EngineClient;
   private readonly unsubscribe: () => void;
+  /** Sinks of running captures, by capture id (the engine sends no byte before the reply naming it). */
+  private readonly captureSinks = new Map<string, CaptureStreamSink>();
 
   constructor(
     private readonly engine: Engine,
@@ -315,7 +353,16 @@ class LocalLab implements LabConnection {
     const deliver = (event: LabEvent) => {
       for (const listener of this.listeners) listener(event);
     };
-    this.client = { send: deliver };
+    this.client = {
+      send: deliver,
+      openCapture: (captureId) => ({
+        write: (bytes) => this.captureSinks.get(captureId)?.data(bytes),
+        end: () => {
+          this.captureSinks.get(captureId)?.end();
+          this.captureSinks.delete(captureId);
+        },
+      }),
+    };
     this.unsubscribe = engine.onEvent(deliver);
   }
 
@@ -332,6 +379,12 @@ class LocalLab implements LabConnection {
   onEvent(listener: Listener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  async startCapture(request: CaptureRequest, sink: CaptureStreamSink): Promise<CaptureInfo> {
+    const info = (await this.invoke(request.channel, request.params as never)) as CaptureInfo;
+    this.captureSinks.set(info.captureId, sink);
+    return info;
   }
 
   onLost(): () => void {

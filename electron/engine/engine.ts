@@ -24,7 +24,8 @@ import {
 import { LAB_FORMAT, validateLab, type LabDocument, type LabProblem } from '../../shared/lab.js';
 import { applyChanges, ChangeError, changesFromWire, changesToWire, type LabChange } from '../../shared/lab-changes.js';
 import { EventBus, type EventListener } from './event-bus.js';
-import type { EngineClient } from './engine-client.js';
+import type { CaptureSink, EngineClient } from './engine-client.js';
+import type { CaptureDestination } from './capture/capture-manager.js';
 import { ConsoleHub } from './console/console-hub.js';
 import { readLabFile, readLabFileStamped, writeLabFile } from './lab/lab-file.js';
 import { unchangedSince, type FileStamp } from './lab/file-stamp.js';
@@ -38,7 +39,12 @@ import { openInWireshark, wiresharkStatus } from './capture/wireshark-launcher.j
 
 export const DEMO_LAB_PATH = fileURLToPath(new URL('../../assets/labs/demo.lab.json', import.meta.url));
 
-type Handlers = { [C in Channel]: (params: CommandParams<C>, client: EngineClient) => Promise<CommandResult<C>> };
+/** What a handler may ask of the call it serves: work to do once the reply has gone out. */
+interface CallContext {
+  afterReply(run: () => void): void;
+}
+
+type Handlers = { [C in Channel]: (params: CommandParams<C>, client: EngineClient, call: CallContext) => Promise<CommandResult<C>> };
 
 /** The caller of an in-process `invoke` that passes no client: it receives no targeted events. */
 const NO_CLIENT: EngineClient = { send: () => {} };
@@ -68,6 +74,8 @@ export class Engine {
   private runtime: LabRuntime | null = null;
   private readonly recovery: RecoveryStore;
   private readonly consoles = new ConsoleHub();
+  /** Who started each running capture: its bytes go to that client alone, and its leaving stops the capture. */
+  private readonly captureOwners = new Map<string, EngineClient>();
 
   /** The lab's control socket: other programs' commands reach the lab through this engine while it holds it. */
   private readonly control: LabControl | null;
@@ -94,13 +102,17 @@ export class Engine {
 
   /** Typed in-process call (CLI, tests); throws on error. */
   async invoke<C extends Channel>(channel: C, params: CommandParams<C>, client: EngineClient = NO_CLIENT): Promise<CommandResult<C>> {
-    const handler = this.handlers[channel] as (p: CommandParams<C>, c: EngineClient) => Promise<CommandResult<C>>;
+    const handler = this.handlers[channel] as (p: CommandParams<C>, c: EngineClient, call: CallContext) => Promise<CommandResult<C>>;
+    const afterReply: Array<() => void> = [];
     let result: CommandResult<C>;
     try {
-      result = await handler(params, client);
+      result = await handler(params, client, { afterReply: (run) => afterReply.push(run) });
     } finally {
       // Any command may bring the lab up or down here (or adopt it): the control socket follows.
       await this.control?.update(this.runtime?.isUp() ? this.runtime.namespace : null);
+      // A macrotask: every transport writes the reply in a continuation (microtask) of this
+      // call, so whatever these start (a capture's bytes) comes after the reply on its channel.
+      if (afterReply.length) setImmediate(() => afterReply.forEach((run) => run()));
     }
     // The engine checks its own answers too: a handler returning the wrong shape is a bug caught here.
     return commands[channel].result.parse(result) as CommandResult<C>;
@@ -109,6 +121,35 @@ export class Engine {
   /** The client went away (window closed, socket dropped): end everything it subscribed to. */
   disconnectClient(client: EngineClient): void {
     this.consoles.drop(client);
+    // Nobody else receives a capture's bytes: one whose client left would run for nobody.
+    for (const [captureId, owner] of [...this.captureOwners]) {
+      if (owner !== client) continue;
+      this.captureOwners.delete(captureId);
+      void this.runtime?.stopCapture(captureId).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Where a capture started by `client` streams: the client's own sink (nothing before the
+   * reply naming the capture has gone out). An in-process caller without a client gets none.
+   */
+  private captureDestination(client: EngineClient, call: CallContext): CaptureDestination {
+    const ready = new Promise<void>((resolve) => call.afterReply(resolve));
+    return {
+      ready,
+      open: (captureId): CaptureSink | null => {
+        if (!client.openCapture) return null;
+        const sink = client.openCapture(captureId);
+        this.captureOwners.set(captureId, client);
+        return {
+          write: (bytes) => sink.write(bytes),
+          end: () => {
+            if (this.captureOwners.get(captureId) === client) this.captureOwners.delete(captureId);
+            sink.end();
+          },
+        };
+      },
+    };
   }
 
   async close(): Promise<void> {
@@ -279,8 +320,8 @@ export class Engine {
     },
     'nic.disconnect': async (nic) => this.setLink(nic, 'down'),
     'nic.reconnect': async (nic) => this.setLink(nic, 'up'),
-    'nic.capture': async ({ nic, options }) => (await this.getRuntime()).captureNic(nic, options),
-    'bridge.capture': async ({ bridge, options }) => (await this.getRuntime()).captureBridge(bridge, options),
+    'nic.capture': async ({ nic, options }, client, call) => (await this.getRuntime()).captureNic(nic, options, this.captureDestination(client, call)),
+    'bridge.capture': async ({ bridge, options }, client, call) => (await this.getRuntime()).captureBridge(bridge, options, this.captureDestination(client, call)),
     'capture.stop': async ({ captureId }) => (await this.getRuntime()).stopCapture(captureId),
     'wireshark.status': async () => wiresharkStatus(),
     'wireshark.open': async ({ path }) => openInWireshark(path),

@@ -2,17 +2,47 @@ import { describe, expect, it, vi } from 'vitest';
 import type { LabEvent, Reply } from '../../shared/api.js';
 import { registerEngineIpc } from './ipc-bridge.js';
 import { rendererEntry } from './app-url.js';
-import { EVENT_CHANNEL, INVOKE_CHANNEL } from './ipc-channels.js';
+import { CAPTURE_PORT_CHANNEL, COUNTERS_PORT_CHANNEL, EVENT_CHANNEL, INVOKE_CHANNEL } from './ipc-channels.js';
 import type { EngineClient } from '../engine/engine-client.js';
 
-vi.mock('electron', () => ({}));
+/** Electron's MessageChannelMain, mocked: each end records what is posted on it and whether it closed. */
+const { FakeMessageChannelMain } = vi.hoisted(() => {
+  class FakePort {
+    readonly posted: unknown[] = [];
+    closed = false;
+    postMessage(message: unknown): void {
+      if (this.closed) throw new Error('posted on a closed port');
+      this.posted.push(message);
+    }
+    close(): void {
+      this.closed = true;
+    }
+  }
+  class FakeMessageChannelMain {
+    static made: FakeMessageChannelMain[] = [];
+    readonly port1 = new FakePort();
+    readonly port2 = new FakePort();
+    constructor() {
+      FakeMessageChannelMain.made.push(this);
+    }
+  }
+  return { FakeMessageChannelMain };
+});
+
+vi.mock('electron', () => ({ MessageChannelMain: FakeMessageChannelMain }));
 
 type Handler = (event: { senderFrame: { url: string; parent: unknown } | null; sender: unknown }, channel: unknown, params: unknown) => Promise<Reply>;
 
 function setup() {
   const entry = rendererEntry('/opt/wirebench/out/main', undefined);
   let handler: Handler | null = null;
-  const ipcMain = { handle: vi.fn((_name: string, h: Handler) => (handler = h)), removeHandler: vi.fn() };
+  const onListeners = new Map<string, (event: unknown) => void>();
+  const ipcMain = {
+    handle: vi.fn((_name: string, h: Handler) => (handler = h)),
+    removeHandler: vi.fn(),
+    on: vi.fn((name: string, l: (event: unknown) => void) => onListeners.set(name, l)),
+    removeListener: vi.fn((name: string) => onListeners.delete(name)),
+  };
   const listeners = new Set<(e: LabEvent) => void>();
   const engine = {
     dispatch: vi.fn(async (_channel: unknown, _params: unknown, _client: EngineClient): Promise<Reply> => ({ ok: true, result: null })),
@@ -23,9 +53,9 @@ function setup() {
     },
   };
   const destroyed: Array<() => void> = [];
-  const contents = { send: vi.fn(), isDestroyed: () => false, getURL: () => entry.url, once: vi.fn((_name: string, f: () => void) => destroyed.push(f)) };
+  const contents = { send: vi.fn(), postMessage: vi.fn(), isDestroyed: () => false, getURL: () => entry.url, once: vi.fn((_name: string, f: () => void) => destroyed.push(f)) };
   const stop = registerEngineIpc({ ipcMain: ipcMain as never, engine, isAppUrl: entry.isAppUrl, targets: () => [contents as never] });
-  return { entry, ipcMain, engine, contents, listeners, stop, call: (frame: { url: string; parent: unknown } | null, channel: unknown, params: unknown) => handler!({ senderFrame: frame, sender: contents }, channel, params), destroy: () => destroyed.forEach((f) => f()) };
+  return { entry, ipcMain, onListeners, engine, contents, listeners, stop, call: (frame: { url: string; parent: unknown } | null, channel: unknown, params: unknown) => handler!({ senderFrame: frame, sender: contents }, channel, params), destroy: () => destroyed.forEach((f) => f()) };
 }
 
 describe('IPC sender check and parsing', () => {
@@ -82,5 +112,57 @@ describe('IPC sender check and parsing', () => {
     stop();
     expect(listeners.size).toBe(0);
     expect(ipcMain.removeHandler).toHaveBeenCalledWith(INVOKE_CHANNEL);
+  });
+
+  it('streams a capture the window started on a MessagePort of its own, posted to that window alone', async () => {
+    const { call, engine, entry, contents, listeners } = setup();
+    await call({ url: entry.url, parent: null }, 'nic.capture', { nic: { vm: 'a', bridge: 'lan' }, options: {} });
+    const client = engine.dispatch.mock.calls[0]![2];
+    FakeMessageChannelMain.made = [];
+    const sink = client.openCapture!('cap-7');
+    const [channel] = FakeMessageChannelMain.made;
+    // One end goes to the window (webContents.postMessage), named by its capture id.
+    expect(contents.postMessage).toHaveBeenCalledWith(CAPTURE_PORT_CHANNEL, { captureId: 'cap-7' }, [channel!.port2]);
+    const pooled = Buffer.from('..pcap-bytes..');
+    sink.write(pooled.subarray(2, 12));
+    sink.write(new Uint8Array([1, 2, 3]));
+    sink.end();
+    // The bytes arrive through the port, in order, each a copy of just its bytes; then the end, and the port closes.
+    expect(channel!.port1.posted).toEqual([new Uint8Array(Buffer.from('pcap-bytes')), new Uint8Array([1, 2, 3]), null]);
+    expect((channel!.port1.posted[0] as Uint8Array).buffer.byteLength).toBe(10);
+    expect(channel!.port1.closed).toBe(true);
+    // Never on the event channel, and nothing for the broadcast listeners.
+    expect(contents.send).not.toHaveBeenCalled();
+    expect(listeners.size).toBe(1);
+    sink.write(new Uint8Array([4]));
+    expect(channel!.port1.posted).toHaveLength(3);
+  });
+
+  it('sends counter ticks on the port the window asked for (its worker parses them), other events on the event channel', () => {
+    const { onListeners, listeners, contents, entry, stop } = setup();
+    const tick: LabEvent = { type: 'counters.tick', at: 1, nics: [] };
+    listeners.forEach((l) => l(tick));
+    // Before the window asks: the event channel, as before.
+    expect(contents.send).toHaveBeenCalledWith(EVENT_CHANNEL, tick);
+    contents.send.mockClear();
+    FakeMessageChannelMain.made = [];
+    // A foreign frame gets no port.
+    onListeners.get(COUNTERS_PORT_CHANNEL)!({ senderFrame: { url: 'https://evil.example/', parent: null }, sender: contents });
+    expect(FakeMessageChannelMain.made).toHaveLength(0);
+    onListeners.get(COUNTERS_PORT_CHANNEL)!({ senderFrame: { url: entry.url, parent: null }, sender: contents });
+    const [channel] = FakeMessageChannelMain.made;
+    expect(contents.postMessage).toHaveBeenCalledWith(COUNTERS_PORT_CHANNEL, null, [channel!.port2]);
+    listeners.forEach((l) => l(tick));
+    const state: LabEvent = { type: 'vm.state', vm: 'a', state: 'running', reason: null };
+    listeners.forEach((l) => l(state));
+    expect(channel!.port1.posted).toEqual([JSON.stringify({ event: tick })]);
+    expect(contents.send.mock.calls).toEqual([[EVENT_CHANNEL, state]]);
+    // A reload asks again: the old port is closed, ticks go on the new one.
+    onListeners.get(COUNTERS_PORT_CHANNEL)!({ senderFrame: { url: entry.url, parent: null }, sender: contents });
+    expect(channel!.port1.closed).toBe(true);
+    listeners.forEach((l) => l(tick));
+    expect(FakeMessageChannelMain.made[1]!.port1.posted).toHaveLength(1);
+    stop();
+    expect(onListeners.has(COUNTERS_PORT_CHANNEL)).toBe(false);
   });
 });

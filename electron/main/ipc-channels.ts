@@ -12,6 +12,18 @@
 export const INVOKE_CHANNEL = 'wirebench:invoke';
 /** Engine events, main → renderer. */
 export const EVENT_CHANNEL = 'wirebench:event';
+/**
+ * A capture's MessagePort, main → renderer (`webContents.postMessage`, message `{captureId}`):
+ * one per capture the window started; the bytes travel on the port (Uint8Array messages, then
+ * `null` for the end), never on the event channel.
+ */
+export const CAPTURE_PORT_CHANNEL = 'wirebench:capture-port';
+/**
+ * Counter ticks on a MessagePort the page's worker owns: renderer → main asks for one, main →
+ * renderer answers with the port. Ticks then travel as JSON text on that port (parsed in the
+ * worker, as in browser mode) instead of on the event channel.
+ */
+export const COUNTERS_PORT_CHANNEL = 'wirebench:counters-port';
 /** Application menu commands, main → renderer. */
 export const MENU_CHANNEL = 'wirebench:menu';
 /** Native dialogs and window state, renderer → main. */

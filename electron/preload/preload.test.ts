@@ -37,9 +37,9 @@ function reachable(root: unknown, seen = new Set<unknown>()): Set<unknown> {
 }
 
 describe('preload', () => {
-  it('exposes window.wirebench (the contract bridge: invoke, onEvent) and window.wirebenchShell', () => {
+  it('exposes window.wirebench (the contract bridge: invoke, onEvent; capture streams and the counter port) and window.wirebenchShell', () => {
     expect([...exposed.keys()].sort()).toEqual(['wirebench', 'wirebenchShell']);
-    expect(Object.keys(exposed.get('wirebench') as object).sort()).toEqual(['invoke', 'onEvent']);
+    expect(Object.keys(exposed.get('wirebench') as object).sort()).toEqual(['connectCounters', 'invoke', 'onEvent', 'streamCapture']);
     expect(Object.keys(exposed.get('wirebenchShell') as object).sort()).toEqual(['onMenuCommand', 'pickOpenPath', 'pickSavePath', 'setDocumentState']);
   });
 

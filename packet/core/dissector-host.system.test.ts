@@ -12,6 +12,7 @@ import type { LabEvent } from '../../shared/api.js';
 import { namespaceName } from '../../shared/host-names.js';
 import type { Engine } from '../../electron/engine/engine.js';
 import { namespaces, openEngine, tsharkCount, twoVmLab } from '../../electron/engine/test-support/system-lab.js';
+import { captureRecorder } from '../../electron/engine/test-support/capture-recorder.js';
 import { DissectorHost } from './dissector-host.js';
 import { loadWiregasmNode } from '../node/wiregasm-node.js';
 import type { TreeNode } from './viewer-types.js';
@@ -24,6 +25,8 @@ let events: LabEvent[];
 let host: DissectorHost;
 let file = '';
 let captureId = '';
+/** The client that starts the capture: its bytes come to it alone. */
+const recorder = captureRecorder();
 let stopped: { packets: number | null; kernelDrops: number | null };
 
 function find(tree: readonly TreeNode[], match: (n: TreeNode) => boolean): TreeNode | null {
@@ -42,7 +45,7 @@ describe('packet dissection over a real guest capture', () => {
     ({ engine, events } = opened);
     await engine.invoke('lab.up', {});
     file = join(mkdtempSync(join(tmpdir(), 'wb-dissect-')), 'a.pcap');
-    const info = await engine.invoke('nic.capture', { nic: a, options: { saveTo: file } });
+    const info = await engine.invoke('nic.capture', { nic: a, options: { saveTo: file } }, recorder.client);
     captureId = info.captureId;
     expect(info.title).toBe('a/eth0 (lan)');
     const ping = await engine.invoke('vm.run', { vm: 'a', command: 'ping -c 3 -i 0.3 -W 2 b.lan >/dev/null 2>&1', timeoutMs: 30_000 });
@@ -110,9 +113,9 @@ describe('packet dissection over a real guest capture', () => {
 
   it('dissects the live chunk stream into the same packets as the saved file', () => {
     host.openLive('live');
-    const chunks = events.filter((e): e is Extract<LabEvent, { type: 'capture.chunk' }> => e.type === 'capture.chunk' && e.captureId === captureId);
+    const chunks = recorder.chunks(captureId);
     expect(chunks.length).toBeGreaterThan(0);
-    for (const chunk of chunks) host.push('live', Buffer.from(chunk.data, 'base64'));
+    for (const chunk of chunks) host.push('live', chunk);
     host.work(Infinity);
     const stats = host.stats('live')!;
     expect(stats.total).toBe(tsharkCount(file, 'frame'));

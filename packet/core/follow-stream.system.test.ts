@@ -6,10 +6,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LabEvent } from '../../shared/api.js';
 import { namespaceName } from '../../shared/host-names.js';
 import type { Engine } from '../../electron/engine/engine.js';
 import { namespaces, openEngine, twoVmLab, waitFor } from '../../electron/engine/test-support/system-lab.js';
+import { captureRecorder } from '../../electron/engine/test-support/capture-recorder.js';
 import { DissectorHost } from './dissector-host.js';
 import { loadWiregasmNode } from '../node/wiregasm-node.js';
 
@@ -25,15 +25,10 @@ describe('follow TCP stream over a real guest exchange', () => {
     engine = opened.engine;
     await engine.invoke('lab.up', {});
     host.openLive('live');
-    let captureId = '';
-    const early: Extract<LabEvent, { type: 'capture.chunk' }>[] = [];
-    engine.onEvent((e) => {
-      if (e.type !== 'capture.chunk') return;
-      if (!captureId) early.push(e);
-      else if (e.captureId === captureId) host.push('live', Buffer.from(e.data, 'base64'));
-    });
-    captureId = (await engine.invoke('nic.capture', { nic: { vm: 'a', bridge: 'lan' }, options: { filter: 'tcp port 9000' } })).captureId;
-    for (const e of early.filter((c) => c.captureId === captureId)) host.push('live', Buffer.from(e.data, 'base64'));
+    // This client started the capture: its bytes stream to it alone, none before the reply.
+    const recorder = captureRecorder();
+    recorder.onData((_id, bytes) => host.push('live', bytes));
+    const captureId = (await engine.invoke('nic.capture', { nic: { vm: 'a', bridge: 'lan' }, options: { filter: 'tcp port 9000' } }, recorder.client)).captureId;
 
     // The server runs in the background of b's shell; its answer goes back once a connects.
     const listen = await engine.invoke('vm.run', { vm: 'b', command: '(echo world-from-b | nc -l -p 9000 > /tmp/got 2>&1 &)' });

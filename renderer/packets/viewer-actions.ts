@@ -1,6 +1,7 @@
 /**
- * What the packet viewer's buttons do: start/stop live captures through `LabApi`, route the
- * engine's `capture.chunk` events into the worker, open files, save, Open in Wireshark.
+ * What the packet viewer's buttons do: start/stop live captures through `LabApi`, route each
+ * capture's byte stream (`capture.stream`: only this client's captures, none before the reply
+ * that names them) into the worker, open files, save, Open in Wireshark.
  */
 import type { LabApi, LabEvent, NicRef } from '../../shared/api.js';
 import { packetClient } from './packet-client.js';
@@ -10,8 +11,6 @@ import type { RingLimit } from '../../packet/page.js';
 let api: LabApi | null = null;
 /** Engine capture id → viewer id. */
 const routes = new Map<string, string>();
-/** Chunks that arrived before `nic.capture` answered (the engine starts streaming at once). */
-const early = new Map<string, Uint8Array[]>();
 
 /** Called once at boot with the same LabApi the rest of the UI uses. */
 export function installPacketViewer(labApi: LabApi): () => void {
@@ -32,25 +31,28 @@ function ensureStats(): void {
 }
 
 function onEngineEvent(event: LabEvent): void {
-  if (event.type === 'capture.chunk') {
-    const bytes = base64ToBytes(event.data);
-    const viewer = routes.get(event.captureId);
-    if (viewer) {
+  if (event.type !== 'capture.ended') return;
+  const viewer = routes.get(event.captureId);
+  if (!viewer) return;
+  // The route stays until the stream itself ends: in Electron the bytes travel on their own
+  // MessagePort and may still be arriving.
+  usePackets.getState().update(viewer, { status: 'stopped', captureId: null, kernelDrops: event.kernelDrops, reportedPackets: event.packets });
+}
+
+/** Streams a capture's bytes into its viewer's worker until the stream ends. */
+function streamInto(captureId: string, viewer: string): void {
+  routes.set(captureId, viewer);
+  let off: (() => void) | null = null;
+  off = requireApi().capture.stream(captureId, {
+    data: (bytes) => {
       ensureStats();
       void packetClient().call('push', { id: viewer, bytes }, [bytes.buffer as ArrayBuffer]);
-    } else {
-      const list = early.get(event.captureId) ?? [];
-      list.push(bytes);
-      early.set(event.captureId, list);
-      // Chunks of captures no viewer started (another client's) must not pile up forever.
-      if (early.size > 64) early.delete(early.keys().next().value!);
-    }
-  } else if (event.type === 'capture.ended') {
-    const viewer = routes.get(event.captureId);
-    if (!viewer) return;
-    usePackets.getState().update(viewer, { status: 'stopped', captureId: null, kernelDrops: event.kernelDrops, reportedPackets: event.packets });
-    routes.delete(event.captureId);
-  }
+    },
+    end: () => {
+      routes.delete(captureId);
+      off?.();
+    },
+  });
 }
 
 function requireApi(): LabApi {
@@ -96,9 +98,8 @@ export async function startCapture(id: string): Promise<void> {
     ensureStats();
     await client.call('openLive', { id, ring: tab.ring });
     const info = tab.source.kind === 'nic' ? await requireApi().nic.capture(tab.source.nic, options) : await requireApi().bridge.capture(tab.source.bridge, options);
-    routes.set(info.captureId, id);
-    for (const bytes of early.get(info.captureId) ?? []) void client.call('push', { id, bytes }, [bytes.buffer as ArrayBuffer]);
-    early.delete(info.captureId);
+    // Attached in the same task as the reply: the engine sends no byte before it.
+    streamInto(info.captureId, id);
     store.update(id, { status: 'running', captureId: info.captureId, title: info.title });
   } catch (err) {
     const e = err as Error & { hint?: string };
@@ -173,13 +174,6 @@ export async function closeViewer(id: string): Promise<void> {
 
 function find(id: string): ViewerTab | undefined {
   return usePackets.getState().tabs.find((t) => t.id === id);
-}
-
-function base64ToBytes(text: string): Uint8Array {
-  const binary = atob(text);
-  const out = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
-  return out;
 }
 
 let wiresharkCheck: Promise<boolean> | null = null;

@@ -5,7 +5,8 @@
  */
 import type { LabApi, LabEvent } from '../../shared/api.js';
 import type { ShellApi } from '../../shared/shell-api.js';
-import { labApiOverBridge, type LabBridge } from '../../shared/unwrap-reply.js';
+import type { LabBridge } from '../../shared/unwrap-reply.js';
+import { electronLabApi } from './electron-events.js';
 import { connectWebSocket, type ConnectionStatus } from './ws-client.js';
 
 declare global {
@@ -60,7 +61,7 @@ function withTestHooks(api: LabApi): LabApi {
 
 export async function pickTransport(): Promise<Transport> {
   if (window.wirebench) {
-    return { api: withTestHooks(labApiOverBridge(window.wirebench)), shell: window.wirebenchShell ?? null, mode: 'electron', onStatus: () => () => {} };
+    return { api: withTestHooks(electronLabApi(window.wirebench)), shell: window.wirebenchShell ?? null, mode: 'electron', onStatus: () => () => {} };
   }
   const token = takeToken();
   if (!token) throw new Error('no session token: open the URL that "wirebench serve" printed (it ends in ?token=…)');

@@ -85,3 +85,28 @@ describe('connectWebSocket', () => {
     await expect(connecting).rejects.toMatchObject({ code: 'refused', message: expect.stringContaining('refused the token') });
   });
 });
+
+describe('connectWebSocket: capture streams', () => {
+  it('hands a capture\'s binary frames to its stream only, and ends the stream with capture.ended', async () => {
+    const { connection, worker } = await connected();
+    const mine: number[][] = [];
+    let ended = 0;
+    connection.api.capture.stream('cap-1', { data: (bytes) => mine.push([...bytes]), end: () => (ended += 1) });
+    worker.deliver({ kind: 'capture', captureId: 'cap-1', bytes: new Uint8Array([1, 2]) });
+    // Another capture's bytes (nobody streams it here) are dropped, not kept.
+    worker.deliver({ kind: 'capture', captureId: 'cap-2', bytes: new Uint8Array([9]) });
+    worker.deliver({ kind: 'capture', captureId: 'cap-1', bytes: new Uint8Array([3]) });
+    const events: unknown[] = [];
+    connection.api.onEvent((e) => events.push(e.type));
+    worker.deliver({ kind: 'event', event: { type: 'capture.ended', captureId: 'cap-1', packets: 2, kernelDrops: 0 } });
+    worker.deliver({ kind: 'capture', captureId: 'cap-1', bytes: new Uint8Array([4]) });
+    expect(mine).toEqual([[1, 2], [3]]);
+    expect(ended).toBe(1);
+    expect(events).toEqual(['capture.ended']);
+    // A stream subscribed later for cap-2 gets only what comes from then on.
+    const later: number[][] = [];
+    connection.api.capture.stream('cap-2', { data: (bytes) => later.push([...bytes]), end: () => {} });
+    worker.deliver({ kind: 'capture', captureId: 'cap-2', bytes: new Uint8Array([7]) });
+    expect(later).toEqual([[7]]);
+  });
+});

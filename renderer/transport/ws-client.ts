@@ -2,9 +2,11 @@
  * Browser-mode transport: the contract over the engine's WebSocket (`/api`). Sends the token
  * first, then numbered requests (matched to their replies by shared/correlator.ts). The socket lives in a worker (ws-worker.ts) that parses every
  * server message with the contract's schemas before the page sees it; replies are unwrapped
- * against their command's result schema here.
+ * against their command's result schema here. A capture's bytes (binary frames, only for the
+ * captures this page started, only after the reply naming them) go to its `capture.stream`
+ * sink; the socket's `capture.ended` ends that stream.
  */
-import { createLabApi, WirebenchError, type Channel, type CommandParams, type CommandResult, type LabApi, type LabEvent, type Reply } from '../../shared/api.js';
+import { createLabApi, WirebenchError, type CaptureStreamSink, type Channel, type CommandParams, type CommandResult, type LabApi, type LabEvent, type Reply } from '../../shared/api.js';
 import { Correlator } from '../../shared/correlator.js';
 import { unwrapReply } from '../../shared/unwrap-reply.js';
 import type { FromWorker, ToWorker } from './ws-worker-protocol.js';
@@ -32,6 +34,7 @@ export function connectWebSocket(url: string, token: string): Promise<WsConnecti
     // Commands waiting for their reply (no deadline: the engine answers or the socket closes).
     const calls = new Correlator<Channel, number, Reply>();
     const eventListeners = new Set<(event: LabEvent) => void>();
+    const captureSinks = new Map<string, CaptureStreamSink>();
     const statusListeners = new Set<(status: ConnectionStatus) => void>();
     let open = false;
     const notConnected = (channel: Channel) => new WirebenchError('disconnected', `${channel}: not connected to the engine`, 'reload the page; if that fails, restart "wirebench serve"');
@@ -59,7 +62,12 @@ export function connectWebSocket(url: string, token: string): Promise<WsConnecti
         case 'welcome':
           open = true;
           resolve({
-            api: createLabApi(invoke, onEvent),
+            api: createLabApi(invoke, onEvent, (captureId, sink) => {
+              captureSinks.set(captureId, sink);
+              return () => {
+                if (captureSinks.get(captureId) === sink) captureSinks.delete(captureId);
+              };
+            }),
             onStatus: (listener) => {
               statusListeners.add(listener);
               return () => statusListeners.delete(listener);
@@ -69,7 +77,16 @@ export function connectWebSocket(url: string, token: string): Promise<WsConnecti
           for (const listener of statusListeners) listener({ state: 'open' });
           break;
         case 'event':
+          if (message.event.type === 'capture.ended') {
+            // On the one ordered socket every byte of the capture came before this.
+            captureSinks.get(message.event.captureId)?.end();
+            captureSinks.delete(message.event.captureId);
+          }
           for (const listener of eventListeners) listener(message.event);
+          break;
+        case 'capture':
+          // Bytes of a capture nobody streams (its viewer closed) are dropped.
+          captureSinks.get(message.captureId)?.data(message.bytes);
           break;
         case 'reply':
           calls.answer(message.id, message.reply, (reply, channel) => unwrapReply(channel, reply));
@@ -82,6 +99,8 @@ export function connectWebSocket(url: string, token: string): Promise<WsConnecti
           open = false;
           const reason = describeClose(message.code, message.reason);
           calls.close((channel) => new WirebenchError('disconnected', `${channel}: ${reason}`), notConnected);
+          for (const sink of captureSinks.values()) sink.end();
+          captureSinks.clear();
           if (!wasOpen) reject(new WirebenchError('refused', reason));
           for (const listener of statusListeners) listener({ state: 'closed', reason });
           worker.terminate();

@@ -6,6 +6,9 @@
  * Runs until Ctrl-C, SIGTERM or SIGHUP, until the reader of stdout goes away, or until the
  * engine ends the capture (the VM stopped); then it stops the capture cleanly (tcpdump drains
  * its ring, every byte reaches the output) and prints what was captured on stderr.
+ *
+ * The bytes reach this connection alone (`LabConnection.startCapture`: base64 JSON lines on
+ * the control socket, a direct sink with an in-process engine); other clients get none.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { CaptureInfo, LabEvent } from '../../../shared/api.js';
@@ -35,11 +38,10 @@ export async function captureCommand(lab: LabConnection, args: CaptureArgs, io: 
     else io.stdout.write(bytes);
   };
 
-  // Events can arrive before the reply that names the capture: keep them until it is known.
   let captureId: string | null = null;
-  const early: LabEvent[] = [];
-  let endedByEngine: Extract<LabEvent, { type: 'capture.ended' }> | null = null;
-  let wake: (() => void) | null = null;
+  // `capture.ended` (counts only, no bytes) may be read in the same chunk as the reply that names the capture.
+  const ended = new Map<string, Extract<LabEvent, { type: 'capture.ended' }>>();
+  let wake: () => void = () => {};
   let lost = false;
   const stopRequested = new Promise<string>((resolve) => {
     wake = () => resolve('');
@@ -60,32 +62,30 @@ export async function captureCommand(lab: LabConnection, args: CaptureArgs, io: 
       resolve(why);
     });
   });
-  const handle = (event: LabEvent) => {
-    if (event.type === 'capture.chunk' && event.captureId === captureId) emit(Buffer.from(event.data, 'base64'));
-    else if (event.type === 'capture.ended' && event.captureId === captureId) {
-      endedByEngine = event;
-      wake?.();
-    }
-  };
   const unsubscribe = lab.onEvent((event) => {
-    if (captureId === null) early.push(event);
-    else handle(event);
+    if (event.type !== 'capture.ended') return;
+    ended.set(event.captureId, event);
+    if (event.captureId === captureId) wake();
   });
 
   let info: CaptureInfo;
+  const sink = { data: (bytes: Uint8Array) => emit(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)), end: () => {} };
   try {
     const options = args.filter ? { filter: args.filter } : {};
-    info = nic ? await lab.invoke('nic.capture', { nic: nic.selector, options }) : await lab.invoke('bridge.capture', { bridge: (target as { bridge: string }).bridge, options });
+    info = nic
+      ? await lab.startCapture({ channel: 'nic.capture', params: { nic: nic.selector, options } }, sink)
+      : await lab.startCapture({ channel: 'bridge.capture', params: { bridge: (target as { bridge: string }).bridge, options } }, sink);
   } catch (err) {
     unsubscribe();
     if (fd !== null) closeSync(fd);
     throw err;
   }
   captureId = info.captureId;
-  for (const event of early.splice(0)) handle(event);
+  if (ended.has(captureId)) wake();
   io.stderr.write(`wirebench: capturing ${info.title}${args.write ? ` into ${args.write}` : ''}; Ctrl-C stops\n`);
 
   const why = await stopRequested;
+  const endedByEngine = ended.get(info.captureId) ?? null;
   let counts: { packets: number | null; kernelDrops: number | null } | null = endedByEngine;
   if (!endedByEngine && !lost) {
     try {

@@ -12,6 +12,7 @@ import { namespaceName } from '../../../shared/host-names.js';
 import { labRuntimeDir, runtimeRoot } from '../../../shared/runtime-paths.js';
 import type { Engine } from '../engine.js';
 import { changeLab } from '../test-support/lab-change.js';
+import { captureRecorder } from '../test-support/capture-recorder.js';
 import { guestStat, namespaces, openEngine, processExists, tsharkCount, tsharkFields, twoVmLab, waitFor } from '../test-support/system-lab.js';
 
 // b's NIC asks for impairments: all applied where the kernel has sch_netem; elsewhere the
@@ -123,7 +124,8 @@ describe('VM runtime with real guests', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wb-cap-'));
     const nicFile = join(dir, 'a.pcap');
     const bridgeFile = join(dir, 'lan.pcap');
-    const nicCapture = await engine.invoke('nic.capture', { nic: a, options: { saveTo: nicFile } });
+    const recorder = captureRecorder();
+    const nicCapture = await engine.invoke('nic.capture', { nic: a, options: { saveTo: nicFile } }, recorder.client);
     expect(nicCapture.title).toBe('a/eth0 (lan)');
     const bridgeCapture = await engine.invoke('bridge.capture', { bridge: 'lan', options: { saveTo: bridgeFile, filter: 'icmp' } });
     expect(await ping('a', 'b.lan', 3)).toBe(0);
@@ -137,9 +139,9 @@ describe('VM runtime with real guests', () => {
     expect(new Set(tsharkFields(bridgeFile, 'icmp.type == 8', 'ip.src'))).toEqual(new Set(['10.0.0.1', '10.0.0.2']));
     expect(new Set(tsharkFields(bridgeFile, 'icmp.type == 0', 'ip.src'))).toEqual(new Set(['10.0.0.1', '10.0.0.2']));
     expect(tsharkCount(bridgeFile, '!icmp')).toBe(0);
-    // Chunks reached subscribers too, starting with the pcap magic.
-    const first = events.find((e) => e.type === 'capture.chunk' && e.captureId === nicCapture.captureId);
-    expect(first && first.type === 'capture.chunk' && Buffer.from(first.data, 'base64').readUInt32LE(0)).toBe(0xa1b2c3d4);
+    // Chunks reached the client that started the capture too, starting with the pcap magic.
+    const first = recorder.chunks(nicCapture.captureId)[0];
+    expect(first && first.readUInt32LE(0)).toBe(0xa1b2c3d4);
     expect(events.some((e) => e.type === 'capture.ended' && e.captureId === nicCapture.captureId)).toBe(true);
   });
 

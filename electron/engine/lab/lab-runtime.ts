@@ -23,6 +23,7 @@ import type { VmProcess } from '../qemu/vm-process.js';
 import { planDocumentChange } from './document-diff.js';
 import { unknownName, type HelperPort, type RuntimeContext } from './runtime/context.js';
 import { LabCaptures, type CaptureOptions } from './runtime/captures.js';
+import type { CaptureDestination } from '../capture/capture-manager.js';
 import { LabNetwork } from './runtime/network.js';
 import { NicOps } from './runtime/nic-ops.js';
 import { LabVms, stoppedStatus } from './runtime/vms.js';
@@ -273,12 +274,12 @@ export class LabRuntime {
     this.poller.reset({ vm: nic.vm, bridge: nic.bridge });
   }
 
-  captureNic(ref: NicSelector, options: CaptureOptions): Promise<CaptureInfo> {
-    return this.captures.captureNic(ref, options);
+  captureNic(ref: NicSelector, options: CaptureOptions, destination?: CaptureDestination): Promise<CaptureInfo> {
+    return this.captures.captureNic(ref, options, destination);
   }
 
-  captureBridge(bridge: string, options: CaptureOptions): Promise<CaptureInfo> {
-    return this.captures.captureBridge(bridge, options);
+  captureBridge(bridge: string, options: CaptureOptions, destination?: CaptureDestination): Promise<CaptureInfo> {
+    return this.captures.captureBridge(bridge, options, destination);
   }
 
   stopCapture(captureId: string): Promise<{ packets: number | null; kernelDrops: number | null }> {

@@ -10,7 +10,9 @@
  * Protocol: newline-delimited JSON, the browser-mode WebSocket's messages (shared/ws-protocol.ts)
  * without the hello: the client sends `{id, channel, params}` (a command of shared/api.ts),
  * the server answers `{id, reply}` (errors as data) and pushes `{event}` (every broadcast
- * event, plus the events targeted at this connection, e.g. the bytes of a console it opened).
+ * event, plus the events targeted at this connection, e.g. the bytes of a console it opened)
+ * and `{capture, data}` (the bytes of a capture this connection started, base64, after the
+ * reply that names it and before its `capture.ended`; other connections get none).
  *
  * Access control: there is no token. The socket file is mode 0600, owned by the engine's user,
  * in the lab's runtime folder; only that user (root for a root-run lab) can connect: the
@@ -27,7 +29,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { WirebenchError, type LabEvent, type Reply } from '../../../shared/api.js';
 import { labRuntimeDir, runtimeRoot } from '../../../shared/runtime-paths.js';
-import { MAX_MESSAGE_BYTES, requestSchema, type ServerMessage } from '../../../shared/ws-protocol.js';
+import { MAX_MESSAGE_BYTES, requestSchema, type CaptureLine, type ServerMessage } from '../../../shared/ws-protocol.js';
 import type { EngineClient } from '../engine-client.js';
 
 export const CONTROL_SOCKET_NAME = 'control.sock';
@@ -95,7 +97,13 @@ class ControlConnection {
     private readonly endpoint: ControlEndpoint,
     onGone: () => void,
   ) {
-    this.client = { send: (event) => this.write({ event }) };
+    this.client = {
+      send: (event) => this.write({ event }),
+      openCapture: (captureId) => ({
+        write: (bytes) => this.write({ capture: captureId, data: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') }),
+        end: () => {},
+      }),
+    };
     this.unsubscribe = endpoint.onEvent((event) => {
       if (event.type === 'counters.tick' && socket.writableLength > MAX_BUFFERED_BYTES) return;
       if (event.type === 'capture.ended') this.captures.delete(event.captureId);
@@ -124,7 +132,7 @@ class ControlConnection {
     this.socket.destroySoon();
   }
 
-  private write(message: ServerMessage): void {
+  private write(message: ServerMessage | CaptureLine): void {
     if (this.socket.destroyed || !this.socket.writable) return;
     this.socket.write(`${JSON.stringify(message)}\n`);
   }

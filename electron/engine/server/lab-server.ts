@@ -10,6 +10,10 @@
  * Given a certificate and key it serves HTTPS and WSS only (node:https; a plain HTTP or WS
  * client gets no answer it can use). Refused connections (wrong token, foreign Origin or Host)
  * are logged with their source, remote address and Origin, so a probe from the network shows.
+ *
+ * Each socket is one engine client. Commands, replies and events are JSON text frames; the
+ * bytes of a capture go to the socket that started it alone, as binary frames
+ * (shared/ws-protocol.ts `encodeCaptureFrame`), after the reply that names the capture.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -27,6 +31,7 @@ import {
   helloSchema,
   MAX_MESSAGE_BYTES,
   requestSchema,
+  encodeCaptureFrame,
   type ServerMessage,
 } from '../../../shared/ws-protocol.js';
 
@@ -147,7 +152,16 @@ export async function startLabServer(options: LabServerOptions): Promise<LabServ
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
     };
     const fail = (id: number | null, code: string, message: string) => send({ id, reply: { ok: false, error: { code, message } } });
-    const client: EngineClient = { send: (event) => send({ event }) };
+    const client: EngineClient = {
+      send: (event) => send({ event }),
+      // The socket is ordered: these frames follow the command's reply, and precede `capture.ended`.
+      openCapture: (captureId) => ({
+        write: (bytes) => {
+          if (ws.readyState === ws.OPEN) ws.send(encodeCaptureFrame(captureId, bytes), { binary: true });
+        },
+        end: () => {},
+      }),
+    };
     const helloTimer = setTimeout(() => ws.close(CLOSE_HELLO_TIMEOUT, 'no hello: send {type:"hello", token} first'), options.helloTimeoutMs ?? 10_000);
 
     ws.on('close', () => {

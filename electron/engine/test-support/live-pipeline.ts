@@ -3,7 +3,7 @@
  * brought up through the engine, `tcpreplay` injecting a generated UDP pcap into its bridge at
  * a fixed rate, a `bridge.capture` (or `nic.capture` on a guest's NIC) with `saveTo` through the
  * engine (helper → tcpdump → FIFO →
- * `capture.chunk` events), and every chunk posted to the packet viewer's worker code running
+ * the capture's stream to the client that started it), and every chunk posted to the packet viewer's worker code running
  * in its own thread (packet/node/dissect-thread.ts), exactly as the renderer forwards it. Counts are then compared
  * three ways: packets sent (tcpreplay), packets in the saved file (capinfos), packets in the
  * viewer; tcpdump's kernel drop count must explain any difference.
@@ -12,11 +12,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LabEvent } from '../../../shared/api.js';
 import { namespaceName } from '../../../shared/host-names.js';
 import { startDissectThread, udpRecords, writePcap } from '../../../packet/node.js';
 import { addInjector, replay } from './traffic-injector.js';
 import { namespaces, openEngine, twoVmLab, waitFor } from './system-lab.js';
+import { captureRecorder } from './capture-recorder.js';
 
 export interface LivePipelineResult {
   sent: number;
@@ -60,23 +60,18 @@ export async function runLivePipeline(packets: number, pps: number, target: 'bri
     const injector = addInjector(ns, 'br-lan');
     await viewer.call('openLive', { id: 'live' });
     const failures: Error[] = [];
-    let captureId = '';
     let chunks = 0;
     let maxBacklog = 0;
-    const early: LabEvent[] = [];
-    const onChunk = (event: LabEvent) => {
-      if (event.type !== 'capture.chunk') return;
-      if (!captureId) return void early.push(event);
-      if (event.captureId !== captureId) return;
+    // The client that starts the capture: its bytes come to it alone, none before the reply.
+    const recorder = captureRecorder({ keep: false });
+    recorder.onData((_id, data) => {
       chunks++;
-      const bytes = new Uint8Array(Buffer.from(event.data, 'base64'));
+      const bytes = new Uint8Array(data);
       viewer.call('push', { id: 'live', bytes }, [bytes.buffer as ArrayBuffer]).catch((err: Error) => failures.push(err));
       maxBacklog = Math.max(maxBacklog, viewer.stats('live')?.pending ?? 0);
-    };
-    engine.onEvent(onChunk);
+    });
     const options = { filter: CAPTURE_FILTER, saveTo: saved };
-    captureId = (target === 'nic' ? await engine.invoke('nic.capture', { nic: { vm: 'a', bridge: 'lan' }, options }) : await engine.invoke('bridge.capture', { bridge: 'lan', options })).captureId;
-    for (const event of early.splice(0)) onChunk(event);
+    const { captureId } = target === 'nic' ? await engine.invoke('nic.capture', { nic: { vm: 'a', bridge: 'lan' }, options }, recorder.client) : await engine.invoke('bridge.capture', { bridge: 'lan', options }, recorder.client);
 
     const sent = await replay(ns, injector.dev, pcap, pps);
     // tcpdump processes packets still in its kernel ring only while it runs: wait for the last
