@@ -1,6 +1,6 @@
 # Two commands on a fresh Debian machine: `make start` (the app on the demo lab) and
 # `make test` (the whole suite). Both run the idempotent setup first.
-.PHONY: setup build start test typecheck lint bench clean
+.PHONY: setup build start test typecheck lint bench deb clean
 
 setup:
 	bash scripts/setup.sh
@@ -26,5 +26,10 @@ test: setup typecheck lint
 bench: build
 	node bench/run-all.mjs
 
+# A .deb for lab hosts from the bundles (no Electron binary): CLI with browser mode, the helper
+# at /usr/lib/wirebench/wirebench-helper, the polkit policy naming it, the tiny-guest recipe.
+deb: build
+	bash scripts/build-deb.sh --out dist
+
 clean:
-	rm -rf out test-results
+	rm -rf out test-results dist

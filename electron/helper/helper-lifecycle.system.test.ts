@@ -19,6 +19,7 @@ import { Engine } from '../engine/engine.js';
 import { addInjector, replay } from '../engine/test-support/traffic-injector.js';
 import { HELPER_BUNDLE, REPO_ROOT, forceRemoveNamespace, namespaceNames, randomNamespace } from './test-support/system.js';
 import { childrenOf, commandLine, cpuTicks, isProcessRunning } from './test-support/proc.js';
+import { tally } from '../../test-support/suite-tally.js';
 
 const ENGINE_CHILD = join(REPO_ROOT, 'electron/engine/test-support/capture-engine-child.ts');
 let scratch = '';
@@ -114,6 +115,7 @@ describe('the helper never outlives its engine', () => {
 
     // 3 s after the kill nothing of that engine runs: no helper, no tcpdump anywhere for it.
     await new Promise((r) => setTimeout(r, Math.max(0, 3_000 - (Date.now() - killedAt))));
+    tally('engine killed mid-capture', { faults: 1, leaked: [helperPid!, ...tcpdumps].filter(isProcessRunning).length });
     expect(isProcessRunning(helperPid!)).toBe(false);
     expect(tcpdumps.filter(isProcessRunning)).toEqual([]);
     // Its runtime FIFO went with it.
@@ -194,6 +196,7 @@ describe('SIGTERM always ends the helper', () => {
         await new Promise((r) => setTimeout(r, 100));
       }
       helper.child.kill('SIGTERM');
+      tally(`helper SIGTERM ${variant}`, { faults: 1 });
       const ended = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 2_000))]);
       expect(ended, 'the helper ignored SIGTERM for 2 s').toBe(true);
       console.log(`lifecycle: SIGTERM (${variant}) ended the helper in ${Date.now() - started} ms`);

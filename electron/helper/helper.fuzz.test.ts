@@ -7,6 +7,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_REQUEST_BYTES } from '../../shared/helper-protocol.js';
+import { tally } from '../../test-support/suite-tally.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { HELPER_BUNDLE, OWNED_DIR, forceRemoveNamespace, namespaceNames, randomNamespace, sh } from './test-support/system.js';
 
@@ -341,6 +342,7 @@ describe('privileged helper under hostile input', () => {
 
     // Nothing on the host changed, the decoy namespace is untouched and was never adopted.
     const after = hostSnapshot();
+    tally('helper fuzz', { badInputs: sent.length, leaked: (after.links === before.links ? 0 : 1) + Math.abs(after.namespaces.length - before.namespaces.length) + namespacesMarkedBy(helper.pid!).length });
     expect(after.links).toBe(before.links);
     expect(after.namespaces).toEqual(before.namespaces);
     expect(sh('ip', ['-n', DECOY_NS, '-o', 'link', 'show']).trim().split('\n')).toHaveLength(1);

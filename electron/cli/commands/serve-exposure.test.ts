@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { makeCertificate } from '../../engine/test-support/tls-cert.js';
 import { forceRemoveNamespace, randomNamespace } from '../../helper/test-support/system.js';
+import { tally } from '../../../test-support/suite-tally.js';
 
 const REPO = resolve(import.meta.dirname, '../../..');
 const CLI = ['--import', 'tsx', join(REPO, 'electron/cli/main.ts')];
@@ -68,6 +69,7 @@ function firstOutcome(ws: WebSocket, token: string): Promise<string> {
 describe('wirebench serve exposure', () => {
   it('refuses a non-loopback --host without --expose (exit 2, names --expose)', () => {
     const result = spawnSync(process.execPath, [...CLI, 'serve', '--host', '0.0.0.0'], { cwd: REPO, encoding: 'utf8', timeout: 30_000 });
+    tally('serve --host without --expose', { badInputs: 1 });
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('--expose');
     expect(result.stderr).toMatch(/run commands as root inside the lab VMs/);
@@ -101,6 +103,7 @@ describe('wirebench serve exposure', () => {
     expect(await firstOutcome(plain, token)).toMatch(/^(error|close)/);
     plain.terminate();
 
+    tally('serve: plain WS on TLS, wrong token', { badInputs: 2 });
     const guess = new WebSocket(`wss://127.0.0.1:${url.port}/api`, { origin: url.origin, rejectUnauthorized: false });
     expect(await firstOutcome(guess, 'not-the-token')).toBe('close 4001');
     await new Promise((r) => setTimeout(r, 200));

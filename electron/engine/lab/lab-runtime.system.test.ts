@@ -13,6 +13,7 @@ import { labRuntimeDir, runtimeRoot } from '../../../shared/runtime-paths.js';
 import type { Engine } from '../engine.js';
 import { changeLab } from '../test-support/lab-change.js';
 import { captureRecorder } from '../test-support/capture-recorder.js';
+import { tally } from '../../../test-support/suite-tally.js';
 import { guestStat, namespaces, openEngine, processExists, tsharkCount, tsharkFields, twoVmLab, waitFor } from '../test-support/system-lab.js';
 
 // b's NIC asks for impairments: all applied where the kernel has sch_netem; elsewhere the
@@ -222,8 +223,11 @@ describe('VM runtime with real guests', () => {
   it('marks a VM killed from outside as crashed with its last serial lines', async () => {
     const pid = (await engine.invoke('lab.status', {})).vms.find((v) => v.name === 'b')!.pid!;
     process.kill(pid, 'SIGKILL');
+    tally('QEMU killed', { faults: 1 });
     const crashed = await waitFor('crashed state', () => events.find((e) => e.type === 'vm.state' && e.vm === 'b' && e.state === 'crashed'), 10_000);
     expect(crashed.type === 'vm.state' && crashed.reason).toMatch(/QEMU exited unexpectedly/);
+    // With its last serial lines (what the guest printed before it died).
+    expect(crashed.type === 'vm.state' && crashed.reason).toMatch(/; last serial output:\n.*\S/);
     expect((await engine.invoke('lab.status', {})).vms.find((v) => v.name === 'b')!.state).toBe('crashed');
     // Starting it again cleans up what the crash left (its TAP) and boots it.
     expect((await engine.invoke('vm.start', { vm: 'b' })).state).toBe('running');
@@ -235,6 +239,8 @@ describe('VM runtime with real guests', () => {
     const status = await engine.invoke('lab.down', {});
     expect(status.running).toBe(false);
     expect(status.vms.map((v) => v.state)).toEqual(['stopped', 'stopped']);
+    const leaked = [namespaces().includes(ns), existsSync(labDir), ...pids.map(processExists)].filter(Boolean).length;
+    tally('lab down after a run', { leaked });
     expect(namespaces()).not.toContain(ns);
     expect(existsSync(labDir)).toBe(false);
     for (const pid of pids) expect(processExists(pid)).toBe(false);

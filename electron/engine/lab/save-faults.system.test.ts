@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { tally } from '../../../test-support/suite-tally.js';
 
 const REPO = resolve(import.meta.dirname, '../../..');
 const CHILD = join(REPO, 'electron/engine/test-support/save-fault-child.ts');
@@ -37,6 +38,7 @@ function onTmpfs(mode: string): Outcome {
 describe('saves never lose work', () => {
   it('a full disk: disk-full, previous file byte-identical, no temp file', () => {
     const outcome = onTmpfs('disk-full');
+    tally('save: disk full', { faults: 1, leaked: outcome.entries.filter((e) => !['filler', 'lab.lab.json'].includes(e)).length });
     expect(outcome.error).toMatchObject({ code: 'disk-full', message: expect.stringContaining('disk is full'), hint: expect.stringContaining('Save As') });
     expect(outcome.identical).toBe(true);
     expect(outcome.entries).toEqual(['filler', 'lab.lab.json']);
@@ -44,6 +46,7 @@ describe('saves never lose work', () => {
 
   it('a read-only file system: read-only, previous file byte-identical, no temp file', () => {
     const outcome = onTmpfs('read-only');
+    tally('save: read-only fs', { faults: 1, leaked: outcome.entries.filter((e) => e !== 'lab.lab.json').length });
     expect(outcome.error).toMatchObject({ code: 'read-only', message: expect.stringContaining('read-only'), hint: expect.stringContaining('Save As') });
     expect(outcome.identical).toBe(true);
     expect(outcome.entries).toEqual(['lab.lab.json']);
@@ -56,6 +59,7 @@ describe('saves never lose work', () => {
     chmodSync(join(dir, 'lab.lab.json'), 0o644);
     chmodSync(dir, 0o755); // root's folder: nobody reads, cannot write
     const outcome = run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', 'tsx', CHILD, 'no-permission', dir]);
+    tally('save: folder not writable', { faults: 1, leaked: outcome.entries.filter((e) => e !== 'lab.lab.json').length });
     expect(outcome.error).toMatchObject({ code: 'read-only', message: expect.stringContaining('not writable') });
     expect(outcome.identical).toBe(true);
     expect(outcome.entries).toEqual(['lab.lab.json']);
