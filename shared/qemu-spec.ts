@@ -138,12 +138,29 @@ export function netdevArg(nic: QemuNicSpec): string {
   return `tap,id=${nic.netdevId},ifname=${nic.tap},script=no,downscript=no`;
 }
 
+/**
+ * TCG's translation cache, in MiB (`-accel tcg,tb-size=`). QEMU 7.2's default is 1 GiB per VM,
+ * mapped lazily but filled as the guest runs: a tiny guest's QEMU grew to ~218 MiB RSS under TCG,
+ * most of it translated code it never reuses. A lab runs many small guests on one host; a
+ * smaller cache costs a guest at most some retranslation (measured in bench/scale, see
+ * docs/platform-notes.md). Only on the `tcg` accelerator: KVM has no translation cache.
+ */
+export const TCG_TB_SIZE_MIB = 32;
+
+/**
+ * The `-accel` options, in the order QEMU tries them; TCG's carries its cache size. The exported
+ * script's accelerator table prints the same (electron/engine/export/bash-export.ts).
+ */
+export function accelArgs(accelerators: readonly ('kvm' | 'tcg')[]): string[] {
+  return accelerators.flatMap((accel) => ['-accel', accel === 'tcg' ? `tcg,tb-size=${TCG_TB_SIZE_MIB}` : accel]);
+}
+
 /** The argv after `qemu-system-x86_64`. Pure; the same in app, helper and exported script. */
 export function qemuArgs(spec: QemuSpec): string[] {
   const args = [
     '-name', `guest=${spec.name},process=wb-${spec.name}`,
     '-machine', 'pc',
-    ...spec.accel.flatMap((accel) => ['-accel', accel]),
+    ...accelArgs(spec.accel),
     '-cpu', spec.cpu,
     '-smp', String(spec.cpus),
     '-m', String(spec.memoryMiB),

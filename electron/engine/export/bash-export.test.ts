@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LabValidationError, validateLab, type LabDocument, type LabDocumentInput } from '../../../shared/lab.js';
-import { qemuArgs } from '../../../shared/qemu-spec.js';
+import { accelArgs, qemuArgs } from '../../../shared/qemu-spec.js';
 import { ACCEL_CHOICES, decideAccel } from '../../../shared/accel-rule.js';
 import { vmQemuSpec } from '../qemu/vm-spec.js';
 import { netemArgs } from '../../../shared/net-commands.js';
@@ -46,7 +46,7 @@ function scriptArgv(file: string, vm: string, vars: Record<string, string>, acce
   const program = [
     'source <(head -n -1 "$1")',
     ...Object.entries(vars).map(([k, v]) => `${k}=${JSON.stringify(v)}`),
-    `ACCEL_ARGS=(${accelerators.map((a) => `-accel ${a}`).join(' ')})`,
+    `ACCEL_ARGS=(${accelArgs(accelerators as Array<'kvm' | 'tcg'>).join(' ')})`,
     'qemu_args "$2"',
     `printf '%s\\0' "\${QEMU_ARGS[@]}"`,
   ].join('\n');
@@ -113,7 +113,7 @@ describe('exportBash', () => {
         let expected: string[];
         try {
           const d = decideAccel(choice, access);
-          expected = [d.accelerators.flatMap((a) => ['-accel', a]).join(' '), d.cpu, d.kvmDenied ? '1' : '0'];
+          expected = [accelArgs(d.accelerators).join(' '), d.cpu, d.kvmDenied ? '1' : '0'];
         } catch {
           expected = ['refused'];
         }

@@ -14,7 +14,7 @@
  */
 import { LabValidationError, formatProblem, validateLab, type LabDocument, type LabDocumentInput } from '../../../shared/lab.js';
 import { hostBridgeName, namespaceName, netdevId, tapName } from '../../../shared/host-names.js';
-import { qemuArgs } from '../../../shared/qemu-spec.js';
+import { accelArgs, qemuArgs } from '../../../shared/qemu-spec.js';
 import { ACCEL_CHOICES, AccelRuleError, decideAccel, type KvmAccess } from '../../../shared/accel-rule.js';
 import type { HelperCall } from '../../../shared/helper-protocol.js';
 import { linkAttach, linkDetach, linkSet, netemCommands, stepCommands, type NetCommand, type NetworkStep } from '../../../shared/net-commands.js';
@@ -103,7 +103,7 @@ export function accelRuleFunction(): string {
     accesses.map((access) => {
       try {
         const d = decideAccel(choice, access);
-        const args = d.accelerators.flatMap((a) => ['-accel', a]).join(' ');
+        const args = accelArgs(d.accelerators).map(shQuote).join(' ');
         return `    ${choice}:${access}) ACCEL_ARGS=(${args}) CPU=${d.cpu} KVM_DENIED=${d.kvmDenied ? 1 : 0} ;;`;
       } catch (err) {
         if (!(err instanceof AccelRuleError)) throw err;

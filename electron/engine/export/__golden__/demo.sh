@@ -314,15 +314,15 @@ build_seed() {
 # do with /dev/kvm (missing|denied|usable). The app's rule (shared/accel-rule.ts), table for table.
 accel_rule() {
   case "$1:$2" in
-    auto:missing) ACCEL_ARGS=(-accel tcg) CPU=max KVM_DENIED=0 ;;
-    auto:denied) ACCEL_ARGS=(-accel tcg) CPU=max KVM_DENIED=1 ;;
-    auto:usable) ACCEL_ARGS=(-accel kvm -accel tcg) CPU=max KVM_DENIED=0 ;;
+    auto:missing) ACCEL_ARGS=(-accel 'tcg,tb-size=32') CPU=max KVM_DENIED=0 ;;
+    auto:denied) ACCEL_ARGS=(-accel 'tcg,tb-size=32') CPU=max KVM_DENIED=1 ;;
+    auto:usable) ACCEL_ARGS=(-accel kvm -accel 'tcg,tb-size=32') CPU=max KVM_DENIED=0 ;;
     kvm:missing) return 1 ;;
     kvm:denied) return 1 ;;
     kvm:usable) ACCEL_ARGS=(-accel kvm) CPU=host KVM_DENIED=0 ;;
-    tcg:missing) ACCEL_ARGS=(-accel tcg) CPU=max KVM_DENIED=0 ;;
-    tcg:denied) ACCEL_ARGS=(-accel tcg) CPU=max KVM_DENIED=0 ;;
-    tcg:usable) ACCEL_ARGS=(-accel tcg) CPU=max KVM_DENIED=0 ;;
+    tcg:missing) ACCEL_ARGS=(-accel 'tcg,tb-size=32') CPU=max KVM_DENIED=0 ;;
+    tcg:denied) ACCEL_ARGS=(-accel 'tcg,tb-size=32') CPU=max KVM_DENIED=0 ;;
+    tcg:usable) ACCEL_ARGS=(-accel 'tcg,tb-size=32') CPU=max KVM_DENIED=0 ;;
     *) return 1 ;;
   esac
 }
