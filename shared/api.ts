@@ -1,13 +1,13 @@
 /**
  * The contract between the renderer and the engine: every command the UI can issue
- * (`LabApi`, read top to bottom = what the UI can do) and every event the engine pushes
- * (`LabEvent`). Both transports — Electron IPC through the preload, and WebSocket in browser
+ * (`commands`, read top to bottom = what the UI can do; the typed client `LabApi` is derived
+ * from it) and every event the engine pushes (`LabEvent`). Both transports — Electron IPC through the preload, and WebSocket in browser
  * mode — carry exactly these messages, and the receiving side of each parses them with the
  * schemas below; errors cross as data and are rebuilt as `Error`s on the client.
  */
 import { z } from 'zod';
-import { labSchema, type LabDocument, type LabProblem } from './lab.js';
-import { labChangeBatchSchema, type WireLabChange } from './lab-changes.js';
+import { labSchema } from './lab.js';
+import { labChangeBatchSchema } from './lab-changes.js';
 
 // ---------------------------------------------------------------------------------------------
 // Values that appear in commands and events
@@ -127,10 +127,14 @@ const ok = z.strictObject({});
 
 export const commands = {
   // The lab document
+  /** The lab this engine holds, or null when none is open. */
   'lab.current': { params: none, result: openLabSchema.nullable() },
+  /** Opens a `*.lab.json` file of the engine host (broadcast as `lab.opened`). */
   'lab.open': { params: z.strictObject({ path: z.string().min(1).max(4096) }), result: openLabSchema },
+  /** Opens the bundled demo lab (unsaved). */
   'lab.openDemo': { params: none, result: openLabSchema },
-  'lab.new': { params: z.strictObject({ name: z.string().min(1).max(100) }), result: openLabSchema },
+  /** Starts a new, empty, unsaved lab with this name. */
+  'lab.create': { params: z.strictObject({ name: z.string().min(1).max(100) }), result: openLabSchema },
   /**
    * Edits of the document, made against `baseRevision` (shared/lab-changes.ts). The engine
    * applies the batch to its document and to the running lab (live where possible, else listed
@@ -144,52 +148,74 @@ export const commands = {
     result: z.strictObject({ revision: z.number().int().min(0), problems: z.array(labProblemSchema), restartNeeded: z.array(z.string()) }),
   },
   /**
-   * Errors a person chooses from: `changed-on-disk` (another program changed the file since it
-   * was opened or saved here; pass `overwrite: true` to replace it anyway), `read-only`,
-   * `disk-full`, `save-failed`. On any of them the file on disk is unchanged.
+   * Writes the document to `path` (default: where it was opened or last saved). Errors a person
+   * chooses from: `changed-on-disk` (another program changed the file since it was opened or
+   * saved here; pass `overwrite: true` to replace it anyway), `read-only`, `disk-full`,
+   * `save-failed`. On any of them the file on disk is unchanged.
    */
   'lab.save': { params: z.strictObject({ path: z.string().min(1).max(4096).optional(), overwrite: z.boolean().optional() }), result: z.strictObject({ path: z.string() }) },
+  /** The problems `document` has (any JSON; nothing is opened or changed). */
   'lab.validate': { params: z.strictObject({ document: z.unknown() }), result: z.strictObject({ problems: z.array(labProblemSchema) }) },
   // Autosave copies of unsaved edits, kept by the engine (see electron/engine/lab/recovery-store.ts)
+  /** Keeps an autosave copy of the unsaved document of the lab at `path` (null: never saved). */
   'recovery.write': { params: z.strictObject({ path: z.string().max(4096).nullable(), document: labSchema }), result: ok },
+  /** The autosave copy of the lab at `path` (or of the unsaved lab with this id and name), or null. */
   'recovery.read': { params: z.strictObject({ path: z.string().max(4096).nullable(), id: z.string().max(64).optional(), name: z.string().max(100) }), result: z.strictObject({ savedAt: z.number(), path: z.string().nullable(), document: labSchema }).nullable() },
+  /** Drops that autosave copy (after a save, or when the person declined to restore it). */
   'recovery.clear': { params: z.strictObject({ path: z.string().max(4096).nullable(), id: z.string().max(64).optional(), name: z.string().max(100) }), result: ok },
   // Running the lab
+  /** Creates the network and boots every VM; refused (`invalid-lab`) while the document has errors. */
   'lab.up': { params: none, result: labStatusSchema },
   /** Namespace, bridges and every TAP, without booting VMs (the CLI's `up --network-only`). */
   'lab.upNetwork': { params: none, result: labStatusSchema },
+  /** Stops every VM and removes the lab's namespace. */
   'lab.down': { params: none, result: labStatusSchema },
+  /** Whether the lab runs, each VM's state and accelerator, what needs a restart. */
   'lab.status': { params: none, result: labStatusSchema },
+  /** Boots one VM (creating the network first if needed). */
   'vm.start': { params: z.strictObject({ vm: z.string() }), result: vmStatusSchema },
   /** ACPI power button, then quit after a bounded wait; `force` quits at once (also while a stop waits). */
   'vm.stop': { params: z.strictObject({ vm: z.string(), force: z.boolean().optional() }), result: vmStatusSchema },
-  /** Runs a shell command in the guest over its serial console (tests, scripted checks). */
+  /** Runs a shell command in the guest over its automation channel (tests, scripted checks). */
   'vm.run': { params: z.strictObject({ vm: z.string(), command: z.string().min(1).max(4096), timeoutMs: z.number().int().min(100).max(600_000).optional() }), result: z.strictObject({ exitCode: z.number(), output: z.string() }) },
+  /** Saves a QEMU snapshot of a running VM under `tag`. */
   'vm.snapshot': { params: z.strictObject({ vm: z.string(), tag: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/) }), result: ok },
   // NICs
+  /** Everything about one NIC: guest name, host TAP and bridge, namespace, MAC, address, cable. */
   'nic.info': { params: nicSelectorSchema, result: nicInfoSchema },
   /** libvirt's look-up by MAC: every NIC with that MAC (a lab may repeat one), possibly none. */
   'nic.findByMac': { params: z.strictObject({ mac: z.string().regex(/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/, 'a MAC address like 52:54:00:12:34:56') }), result: z.strictObject({ nics: z.array(nicInfoSchema) }) },
+  /** The NIC's counters, guest perspective (zeros before its TAP exists). */
   'nic.counters': { params: nicSelectorSchema, result: nicCountersSchema },
+  /** Starts the NIC's counters from zero again. */
   'nic.resetCounters': { params: nicSelectorSchema, result: ok },
   /** Pull the cable: the same change as `lab.change` with the NIC's `link: "down"` (and `lab.changed` follows). */
   'nic.disconnect': { params: nicSelectorSchema, result: nicInfoSchema },
+  /** Plug the cable back in: `link: "up"`, the same way. */
   'nic.reconnect': { params: nicSelectorSchema, result: nicInfoSchema },
   // Captures
+  /** Captures on one NIC; its bytes stream to this client alone (`capture.stream`). */
   'nic.capture': { params: z.strictObject({ nic: nicSelectorSchema, options: captureStartSchema }), result: captureInfoSchema },
+  /** Captures everything on one bridge; its bytes stream to this client alone (`capture.stream`). */
   'bridge.capture': { params: z.strictObject({ bridge: z.string(), options: captureStartSchema }), result: captureInfoSchema },
+  /** Stops a capture; the counts are null when tcpdump did not report them. */
   'capture.stop': { params: z.strictObject({ captureId: z.string() }), result: z.strictObject({ packets: z.number().nullable(), kernelDrops: z.number().nullable() }) },
   // Wireshark on the engine host (the packet viewer's "Open in Wireshark")
+  /** Whether Wireshark is installed where the engine runs. */
   'wireshark.status': { params: none, result: z.strictObject({ available: z.boolean(), path: z.string().nullable() }) },
+  /** Launches Wireshark on a capture file of the engine host (e.g. a capture's `saveTo`). */
   'wireshark.open': { params: z.strictObject({ path: z.string().min(1).max(4096) }), result: z.strictObject({ pid: z.number() }) },
-  // Consoles. `console.open` subscribes the calling client (window, socket, CLI) to the VM's
-  // `console.data` events and answers with the serial history kept on disk; only subscribed
-  // clients get a console's bytes. `console.close` ends the subscription (closing a client ends all of its).
+  // Consoles: only clients that opened a VM's console get its `console.data` (closing a client ends all of its).
+  /** Subscribes the calling client to the VM's console output; answers with its state and the serial history kept on disk. */
   'console.open': { params: z.strictObject({ vm: z.string() }), result: z.strictObject({ state: vmStateSchema, history: z.string() }) },
+  /** Ends that subscription. */
   'console.close': { params: z.strictObject({ vm: z.string() }), result: ok },
+  /** Types into the VM's serial console. */
   'console.write': { params: z.strictObject({ vm: z.string(), data: z.string().max(65_536) }), result: ok },
+  /** The serial history kept on disk, without subscribing. */
   'console.history': { params: z.strictObject({ vm: z.string() }), result: z.strictObject({ data: z.string() }) },
   // Export
+  /** The lab as files (name → content): a bash script, libvirt XML or the JSON document. */
   'export.script': { params: z.strictObject({ format: exportFormatSchema }), result: z.strictObject({ files: z.record(z.string(), z.string()) }) },
 } as const;
 
@@ -278,10 +304,26 @@ export function isChannel(name: unknown): name is Channel {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The client-side API, grouped by feature (built over the WebSocket client, or over Electron's preload bridge)
+// The typed client, derived from `commands` (built over the WebSocket client or the preload's
+// bridge; the CLI and the engine call the same channels by name): `'lab.open'` is `api.lab.open({ path })`
+// (group = the text before the dot, method = after), called with exactly the command's params
+// (none for a command whose params are all optional) and resolving to exactly its result.
 // ---------------------------------------------------------------------------------------------
 
 type Invoke = <C extends Channel>(channel: C, params: CommandParams<C>) => Promise<CommandResult<C>>;
+
+/** `lab` of `'lab.open'`. */
+export type CommandGroup = Channel extends infer C ? (C extends `${infer G}.${string}` ? G : never) : never;
+
+/** One command as a method (its doc is its entry in `commands`); params may be left out when the schema allows `{}`. */
+export interface CommandMethod<C extends Channel> {
+  (...params: {} extends CommandParams<C> ? [params?: CommandParams<C>] : [params: CommandParams<C>]): Promise<CommandResult<C>>;
+}
+
+/** Every command of the table, grouped: `{ lab: { open, ... }, vm: { start, ... }, ... }`. */
+export type CommandClient = {
+  [G in CommandGroup]: { [C in keyof typeof commands as C extends `${G}.${infer M}` ? M : never]: CommandMethod<C> };
+};
 
 /** Receives the pcap bytes of one capture this client started. */
 export interface CaptureStreamSink {
@@ -294,136 +336,38 @@ export interface CaptureStreamSink {
 /** A transport's way to hand a capture's bytes to its sink; returns the unsubscribe function. */
 export type StreamCapture = (captureId: string, sink: CaptureStreamSink) => () => void;
 
-export interface LabApi {
-  lab: {
-    current(): Promise<OpenLab | null>;
-    open(path: string): Promise<OpenLab>;
-    openDemo(): Promise<OpenLab>;
-    create(name: string): Promise<OpenLab>;
-    /** Sends a batch of edits made against `baseRevision`; `origin` tags its `lab.changed` echo. */
-    change(baseRevision: number, changes: WireLabChange[], origin?: string): Promise<{ revision: number; problems: LabProblem[]; restartNeeded: string[] }>;
-    /** `overwrite`: replace the file even if another program changed it (after a `changed-on-disk` refusal). */
-    save(path?: string, options?: { overwrite?: boolean }): Promise<{ path: string }>;
-    validate(document: unknown): Promise<{ problems: LabProblem[] }>;
-    up(): Promise<LabStatus>;
-    down(): Promise<LabStatus>;
-    status(): Promise<LabStatus>;
-  };
-  recovery: {
-    write(path: string | null, document: LabDocument): Promise<void>;
-    read(path: string | null, lab: Pick<LabDocument, 'id' | 'name'>): Promise<{ savedAt: number; path: string | null; document: LabDocument } | null>;
-    clear(path: string | null, lab: Pick<LabDocument, 'id' | 'name'>): Promise<void>;
-  };
-  vm: {
-    start(vm: string): Promise<VmStatus>;
-    stop(vm: string, options?: { force?: boolean }): Promise<VmStatus>;
-    snapshot(vm: string, tag: string): Promise<void>;
-    run(vm: string, command: string, timeoutMs?: number): Promise<{ exitCode: number; output: string }>;
-  };
-  nic: {
-    info(nic: NicSelector): Promise<NicInfo>;
-    findByMac(mac: string): Promise<NicInfo[]>;
-    counters(nic: NicSelector): Promise<NicCounters>;
-    resetCounters(nic: NicSelector): Promise<void>;
-    disconnect(nic: NicSelector): Promise<NicInfo>;
-    reconnect(nic: NicSelector): Promise<NicInfo>;
-    capture(nic: NicSelector, options?: z.infer<typeof captureStartSchema>): Promise<CaptureInfo>;
-  };
-  bridge: {
-    capture(bridge: string, options?: z.infer<typeof captureStartSchema>): Promise<CaptureInfo>;
-  };
+/** What the UI can do: every command (`CommandClient`), plus the two things that are no command. */
+export type LabApi = CommandClient & {
   capture: {
-    stop(captureId: string): Promise<{ packets: number | null; kernelDrops: number | null }>;
     /**
      * Receives the bytes of a capture this client started (only the client that called
      * `nic.capture` / `bridge.capture` gets them). The engine sends none before that command's
      * reply, so subscribing as soon as it resolves (in the same task) misses none; bytes of a
      * capture nobody streams are dropped.
      */
-    stream(captureId: string, sink: CaptureStreamSink): () => void;
-  };
-  wireshark: {
-    /** Whether Wireshark is installed where the engine runs. */
-    status(): Promise<{ available: boolean; path: string | null }>;
-    /** Launches Wireshark on a capture file of the engine host (e.g. a capture's `saveTo`). */
-    open(path: string): Promise<{ pid: number }>;
-  };
-  console: {
-    /** Subscribes this client to the VM's console output; resolves with its state and history. */
-    open(vm: string): Promise<{ state: VmState; history: string }>;
-    close(vm: string): Promise<void>;
-    write(vm: string, data: string): Promise<void>;
-    history(vm: string): Promise<string>;
-  };
-  export: {
-    script(format: 'bash' | 'libvirt' | 'json'): Promise<Record<string, string>>;
+    stream: StreamCapture;
   };
   /** Subscribe to engine events; returns the unsubscribe function. */
   onEvent(listener: (event: LabEvent) => void): () => void;
+};
+
+/** `['lab', 'open']` of `'lab.open'`. */
+export function channelParts(channel: Channel): [group: CommandGroup, method: string] {
+  const dot = channel.indexOf('.');
+  return [channel.slice(0, dot) as CommandGroup, channel.slice(dot + 1)];
 }
 
 const noCaptureStreams: StreamCapture = () => {
   throw new WirebenchError('unsupported', 'this connection does not carry capture bytes');
 };
 
-/** Builds the grouped API over any transport's `invoke`, event subscription and capture streams. */
+/** Builds the grouped API over any transport's `invoke`, event subscription and capture streams: one method per command of the table. */
 export function createLabApi(invoke: Invoke, onEvent: LabApi['onEvent'], streamCapture: StreamCapture = noCaptureStreams): LabApi {
-  const done = async (p: Promise<unknown>) => {
-    await p;
-  };
-  return {
-    lab: {
-      current: () => invoke('lab.current', {}),
-      open: (path) => invoke('lab.open', { path }),
-      openDemo: () => invoke('lab.openDemo', {}),
-      create: (name) => invoke('lab.new', { name }),
-      change: (baseRevision, changes, origin) => invoke('lab.change', { baseRevision, changes, ...(origin ? { origin } : {}) }),
-      save: (path, options) => invoke('lab.save', { ...(path === undefined ? {} : { path }), ...(options?.overwrite ? { overwrite: true } : {}) }),
-      validate: (document) => invoke('lab.validate', { document }),
-      up: () => invoke('lab.up', {}),
-      down: () => invoke('lab.down', {}),
-      status: () => invoke('lab.status', {}),
-    },
-    recovery: {
-      write: (path, document) => done(invoke('recovery.write', { path, document })),
-      read: (path, lab) => invoke('recovery.read', { path, name: lab.name, ...(lab.id ? { id: lab.id } : {}) }),
-      clear: (path, lab) => done(invoke('recovery.clear', { path, name: lab.name, ...(lab.id ? { id: lab.id } : {}) })),
-    },
-    vm: {
-      start: (vm) => invoke('vm.start', { vm }),
-      stop: (vm, options) => invoke('vm.stop', options?.force ? { vm, force: true } : { vm }),
-      snapshot: (vm, tag) => done(invoke('vm.snapshot', { vm, tag })),
-      run: (vm, command, timeoutMs) => invoke('vm.run', timeoutMs === undefined ? { vm, command } : { vm, command, timeoutMs }),
-    },
-    nic: {
-      info: (nic) => invoke('nic.info', nic),
-      findByMac: async (mac) => (await invoke('nic.findByMac', { mac })).nics,
-      counters: (nic) => invoke('nic.counters', nic),
-      resetCounters: (nic) => done(invoke('nic.resetCounters', nic)),
-      disconnect: (nic) => invoke('nic.disconnect', nic),
-      reconnect: (nic) => invoke('nic.reconnect', nic),
-      capture: (nic, options = {}) => invoke('nic.capture', { nic, options }),
-    },
-    bridge: {
-      capture: (bridge, options = {}) => invoke('bridge.capture', { bridge, options }),
-    },
-    capture: {
-      stop: (captureId) => invoke('capture.stop', { captureId }),
-      stream: streamCapture,
-    },
-    wireshark: {
-      status: () => invoke('wireshark.status', {}),
-      open: (path) => invoke('wireshark.open', { path }),
-    },
-    console: {
-      open: (vm) => invoke('console.open', { vm }),
-      close: (vm) => done(invoke('console.close', { vm })),
-      write: (vm, data) => done(invoke('console.write', { vm, data })),
-      history: async (vm) => (await invoke('console.history', { vm })).data,
-    },
-    export: {
-      script: async (format) => (await invoke('export.script', { format })).files,
-    },
-    onEvent,
-  };
+  const groups: Record<string, Record<string, unknown>> = {};
+  for (const channel of Object.keys(commands) as Channel[]) {
+    const [group, method] = channelParts(channel);
+    (groups[group] ??= {})[method] = (params: CommandParams<Channel> = {}) => invoke(channel, params as never);
+  }
+  groups.capture!.stream = streamCapture;
+  return { ...groups, onEvent } as unknown as LabApi;
 }

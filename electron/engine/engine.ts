@@ -253,7 +253,7 @@ export class Engine {
       // The demo is a template: saving must ask for a path instead of overwriting the asset.
       return this.adopt(null, document, []);
     },
-    'lab.new': async ({ name }) => {
+    'lab.create': async ({ name }) => {
       const id = [...crypto.getRandomValues(new Uint8Array(8))].map((b) => b.toString(16).padStart(2, '0')).join('');
       const document = validateLab({ format: LAB_FORMAT, id, name });
       if (!document.ok) throw new WirebenchError('bad-request', document.problems.map((p) => p.message).join('; '));

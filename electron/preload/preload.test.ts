@@ -52,7 +52,7 @@ describe('preload', () => {
   it('sends a contract command on the one invoke channel; the page gets the typed result', async () => {
     const api = labApiOverBridge(bridge());
     ipcRenderer.invoke.mockResolvedValueOnce({ ok: true, result: { path: '/tmp/x.lab.json' } });
-    await expect(api.lab.save('/tmp/x.lab.json')).resolves.toEqual({ path: '/tmp/x.lab.json' });
+    await expect(api.lab.save({ path: '/tmp/x.lab.json' })).resolves.toEqual({ path: '/tmp/x.lab.json' });
     expect(ipcRenderer.invoke).toHaveBeenLastCalledWith(INVOKE_CHANNEL, 'lab.save', { path: '/tmp/x.lab.json' });
   });
 

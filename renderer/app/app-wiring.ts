@@ -50,7 +50,7 @@ export function installAutosave(api: Pick<LabApi, 'recovery'>): () => void {
     timer = setTimeout(() => {
       const { document, path, dirty } = labStore.getState();
       // A failed autosave must not disturb editing; the lab can still be saved normally.
-      if (document && dirty) void api.recovery.write(path, document).catch(() => undefined);
+      if (document && dirty) void api.recovery.write({ path, document }).catch(() => undefined);
     }, AUTOSAVE_DELAY_MS);
   });
   return () => {

@@ -26,7 +26,7 @@ function setup(answers: { confirm: boolean; path?: string | null; choice?: strin
         return {};
       case 'lab.current':
       case 'lab.open':
-      case 'lab.new':
+      case 'lab.create':
         return { path: '/labs/lab.lab.json', document: saved, problems: [] };
       case 'lab.status':
         return { namespace: 'wb-abcdef01', running: false, vms: [], restartNeeded: [] };
@@ -67,7 +67,7 @@ describe('lab actions', () => {
     await actions.loadCurrent();
     lab.getState().apply({ kind: 'lab.rename', name: 'edited' });
     await actions.newLab();
-    expect(calls.some(([c]) => c === 'lab.new')).toBe(false);
+    expect(calls.some(([c]) => c === 'lab.create')).toBe(false);
     expect(lab.getState().document!.name).toBe('edited');
   });
 

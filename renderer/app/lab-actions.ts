@@ -65,7 +65,7 @@ export function createLabActions(deps: LabActionsDeps) {
     runtime.getState().reset();
     let { document } = opened;
     // The engine keeps autosave copies as files (they outlive the window and browser mode's port).
-    const recovery = await api.recovery.read(opened.path, document).catch(() => null);
+    const recovery = await api.recovery.read(recoveryKey(opened.path, document)).catch(() => null);
     if (recovery && JSON.stringify(recovery.document) !== JSON.stringify(document)) {
       const when = new Date(recovery.savedAt).toLocaleString();
       if (await prompts.confirm(`"${document.name}" has unsaved changes from ${when} that were never saved. Restore them?`)) {
@@ -74,10 +74,10 @@ export function createLabActions(deps: LabActionsDeps) {
         // Restoring is an edit: it can be undone and makes the document dirty.
         lab.getState().apply(recoveryChanges(opened.document, document));
         await sync.flush();
-        runtime.getState().setProblems(document, (await api.lab.validate(document)).problems);
+        runtime.getState().setProblems(document, (await api.lab.validate({ document })).problems);
         return;
       }
-      await api.recovery.clear(opened.path, document).catch(() => undefined);
+      await api.recovery.clear(recoveryKey(opened.path, document)).catch(() => undefined);
     }
     lab.getState().load({ path: opened.path, document, revision: opened.revision });
     runtime.getState().setProblems(document, opened.problems);
@@ -96,7 +96,7 @@ export function createLabActions(deps: LabActionsDeps) {
     await sync.flush();
     let saved: { path: string };
     try {
-      saved = await api.lab.save(path, overwrite ? { overwrite: true } : undefined);
+      saved = await api.lab.save({ ...(path === undefined ? {} : { path }), ...(overwrite ? { overwrite: true } : {}) });
     } catch (err) {
       return afterSaveFailure(err as Error & { code?: string; hint?: string }, path);
     }
@@ -123,8 +123,8 @@ export function createLabActions(deps: LabActionsDeps) {
       if (pick === 'reload') {
         // Chosen explicitly: the autosave of the dropped edits must not be offered back at once.
         const dropped = lab.getState().document;
-        if (dropped) await api.recovery.clear(lab.getState().path, dropped).catch(() => undefined);
-        const opened = await attempt(`Reloading ${target}`, () => api.lab.open(target));
+        if (dropped) await api.recovery.clear(recoveryKey(lab.getState().path, dropped)).catch(() => undefined);
+        const opened = await attempt(`Reloading ${target}`, () => api.lab.open({ path: target }));
         if (opened) await adopt(opened);
       }
       return false;
@@ -150,7 +150,7 @@ export function createLabActions(deps: LabActionsDeps) {
 
     async newLab(): Promise<void> {
       if (!(await mayDiscard())) return;
-      const opened = await attempt('New lab', () => api.lab.create('untitled'));
+      const opened = await attempt('New lab', () => api.lab.create({ name: 'untitled' }));
       if (opened) await adopt(opened);
     },
 
@@ -158,7 +158,7 @@ export function createLabActions(deps: LabActionsDeps) {
       if (!(await mayDiscard())) return;
       const target = path ?? (shell ? await shell.pickOpenPath() : await prompts.askPath('Open lab file (path on the engine host)', lab.getState().path ?? ''));
       if (!target) return;
-      const opened = await attempt(`Opening ${target}`, () => api.lab.open(target));
+      const opened = await attempt(`Opening ${target}`, () => api.lab.open({ path: target }));
       if (opened) await adopt(opened);
     },
 
@@ -184,8 +184,8 @@ export function createLabActions(deps: LabActionsDeps) {
 
     async exportScript(): Promise<void> {
       await sync.flush();
-      const files = await attempt('Export', () => api.export.script('bash'));
-      if (files) notify('info', `export produced ${Object.keys(files).join(', ')}`);
+      const exported = await attempt('Export', () => api.export.script({ format: 'bash' }));
+      if (exported) notify('info', `export produced ${Object.keys(exported.files).join(', ')}`);
     },
 
     async startLab(): Promise<void> {
@@ -206,12 +206,12 @@ export function createLabActions(deps: LabActionsDeps) {
 
     async startVm(vm: string): Promise<void> {
       await sync.flush();
-      const status = await attempt(`Starting ${vm}`, () => api.vm.start(vm));
+      const status = await attempt(`Starting ${vm}`, () => api.vm.start({ vm }));
       if (status) runtime.getState().setVmState(vm, status.state, status.reason);
     },
 
     async stopVm(vm: string): Promise<void> {
-      const status = await attempt(`Stopping ${vm}`, () => api.vm.stop(vm));
+      const status = await attempt(`Stopping ${vm}`, () => api.vm.stop({ vm }));
       if (status) runtime.getState().setVmState(vm, status.state, status.reason);
     },
 
@@ -241,11 +241,16 @@ export function createLabActions(deps: LabActionsDeps) {
     },
 
     async validateNow(document: LabDocument): Promise<void> {
-      const result = await attempt('Validation', () => api.lab.validate(document));
+      const result = await attempt('Validation', () => api.lab.validate({ document }));
       if (result) runtime.getState().setProblems(document, result.problems);
     },
   };
   return actions;
+}
+
+/** Which autosave copy belongs to a lab: its file, or (never saved) its id and name. */
+export function recoveryKey(path: string | null, lab: Pick<LabDocument, 'id' | 'name'>) {
+  return { path, name: lab.name, ...(lab.id ? { id: lab.id } : {}) };
 }
 
 /** The edit that turns `from` into `to` as whole-collection replacements, kept undoable. */

@@ -9,15 +9,15 @@ function fakeEngine() {
   const opens: Array<{ resolve(value: { state: VmState; history: string }): void; reject(error: Error): void }> = [];
   let history = '';
   const api: ConsoleApi = {
-    open: (vm) => {
+    open: ({ vm }) => {
       calls.push(`open ${vm}`);
       return new Promise((resolve, reject) => opens.push({ resolve, reject }));
     },
-    close: async (vm) => void calls.push(`close ${vm}`),
-    write: async (vm, data) => void calls.push(`write ${vm} ${JSON.stringify(data)}`),
-    history: async (vm) => {
+    close: async ({ vm }) => (calls.push(`close ${vm}`), {}),
+    write: async ({ vm, data }) => (calls.push(`write ${vm} ${JSON.stringify(data)}`), {}),
+    history: async ({ vm }) => {
       calls.push(`history ${vm}`);
-      return history;
+      return { data: history };
     },
   };
   return {

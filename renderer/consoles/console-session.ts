@@ -100,7 +100,7 @@ export class ConsoleSession {
     this.timers = options.timers ?? realTimers;
     this.syncWindowMs = options.syncWindowMs ?? 300;
     this.lastState = options.vmState();
-    this.input = new InputCoalescer((data) => this.api.write(this.vm, data), {
+    this.input = new InputCoalescer(async (data) => void (await this.api.write({ vm: this.vm, data })), {
       ...(options.scheduleInput ? { schedule: options.scheduleInput } : {}),
       onError: () => undefined, // the VM stopped under the keystrokes; the state event says so
     });
@@ -180,7 +180,7 @@ export class ConsoleSession {
     this.input.close();
     this.output.dispose();
     this.listeners.clear();
-    await this.api.close(this.vm).catch(() => undefined);
+    await this.api.close({ vm: this.vm }).catch(() => undefined);
   }
 
   // ---- internals ------------------------------------------------------------------------
@@ -204,7 +204,7 @@ export class ConsoleSession {
     let state: VmState | null;
     let subscribed = false;
     try {
-      const reply = await this.api.open(this.vm);
+      const reply = await this.api.open({ vm: this.vm });
       history = reply.history;
       state = reply.state;
       subscribed = true;
@@ -212,7 +212,7 @@ export class ConsoleSession {
       if (seq !== this.seq) return;
       if (error instanceof WirebenchError && error.code === 'vm-not-running') {
         // Still show what the VM printed before; the state events tell when it runs again.
-        history = await this.api.history(this.vm).catch(() => '');
+        history = await this.api.history({ vm: this.vm }).then((reply) => reply.data, () => '');
         if (seq !== this.seq) return;
         state = this.lastState === 'running' ? 'stopped' : this.lastState;
       } else {

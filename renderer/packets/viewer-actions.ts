@@ -97,7 +97,7 @@ export async function startCapture(id: string): Promise<void> {
     const client = packetClient();
     ensureStats();
     await client.call('openLive', { id, ring: tab.ring });
-    const info = tab.source.kind === 'nic' ? await requireApi().nic.capture(tab.source.nic, options) : await requireApi().bridge.capture(tab.source.bridge, options);
+    const info = tab.source.kind === 'nic' ? await requireApi().nic.capture({ nic: tab.source.nic, options }) : await requireApi().bridge.capture({ bridge: tab.source.bridge, options });
     // Attached in the same task as the reply: the engine sends no byte before it.
     streamInto(info.captureId, id);
     store.update(id, { status: 'running', captureId: info.captureId, title: info.title });
@@ -113,7 +113,7 @@ export async function stopCapture(id: string): Promise<void> {
   if (!tab?.captureId) return;
   usePackets.getState().update(id, { status: 'stopping' });
   try {
-    const result = await requireApi().capture.stop(tab.captureId);
+    const result = await requireApi().capture.stop({ captureId: tab.captureId });
     usePackets.getState().update(id, { status: 'stopped', kernelDrops: result.kernelDrops, reportedPackets: result.packets });
   } catch (err) {
     usePackets.getState().update(id, { status: 'stopped', error: (err as Error).message });
@@ -158,7 +158,7 @@ export async function openInWireshark(id: string): Promise<void> {
   if (!tab) return;
   try {
     if (!tab.keepFile || !tab.saveTo) throw new Error('Wireshark opens the complete file on the engine host: start the capture with "Keep a complete file"');
-    await requireApi().wireshark.open(tab.saveTo);
+    await requireApi().wireshark.open({ path: tab.saveTo });
   } catch (err) {
     const e = err as Error & { hint?: string };
     usePackets.getState().update(id, { error: `${e.message}${e.hint ? ` — ${e.hint}` : ''}` });

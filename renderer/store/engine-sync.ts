@@ -61,7 +61,7 @@ export function startEngineSync(
     for (let attempt = 0; attempt <= MAX_REBASES; attempt += 1) {
       const base = lab().revision ?? 0;
       try {
-        const result = await api.lab.change(base, changesToWire(changes), origin);
+        const result = await api.lab.change({ baseRevision: base, changes: changesToWire(changes), origin });
         if ((lab().revision ?? 0) < result.revision) lab().setRevision(result.revision);
         const document = lab().document;
         if (document) runtime().setProblems(document, result.problems);
