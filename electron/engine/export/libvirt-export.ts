@@ -10,7 +10,7 @@
 import { LabValidationError, validateLab, type LabDocument, type LabDocumentInput, type Nic } from '../../../shared/lab.js';
 import { hostBridgeName, namespaceName, vmBridgesSorted } from '../../../shared/host-names.js';
 import { guestKernelCmdline, nicMac } from '../../../shared/guest-cmdline.js';
-import { NIC_BRIDGE_SLOT, SEED_DISK_SLOT, needsNicBridge, nicPlacement } from '../../../shared/qemu-spec.js';
+import { NIC_BRIDGE_SLOT, SEED_DISK_SLOT, TCG_TB_SIZE_MIB, needsNicBridge, nicPlacement } from '../../../shared/qemu-spec.js';
 import { SEED_FILES, renderSeed, seedImageCommand } from '../../../shared/cloud-init-seed.js';
 import { shComment, shQuote } from './shell-quote.js';
 import { ROOT_GUEST_DIR } from './bash-export.js';
@@ -150,6 +150,12 @@ function domainXml(lab: LabDocument, vmName: string): string {
     `  <os>`,
     ...os,
     `  </os>`,
+    // The same right-sized TCG translation cache as the app's `-accel tcg,tb-size=` (libvirt ≥ 8.0).
+    `  <features>`,
+    `    <tcg>`,
+    `      <tb-cache unit='MiB'>${TCG_TB_SIZE_MIB}</tb-cache>`,
+    `    </tcg>`,
+    `  </features>`,
     `  <on_poweroff>destroy</on_poweroff>`,
     `  <on_reboot>restart</on_reboot>`,
     `  <on_crash>destroy</on_crash>`,

@@ -7,7 +7,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { LabEvent } from '../../../shared/api.js';
+import type { LabEvent, WirebenchError } from '../../../shared/api.js';
+import { tally } from '../../../test-support/suite-tally.js';
+import { HelperCallError } from '../net/helper-client.js';
 import type { HelperCall, HelperResults } from '../../../shared/helper-protocol.js';
 import { serializeLab, validateLab, type LabDocument } from '../../../shared/lab.js';
 import { FIRST_NIC_SLOT, type QemuSpec } from '../../../shared/qemu-spec.js';
@@ -99,6 +101,27 @@ describe('LabRuntime through its helper seam', () => {
       { op: 'link.set', ns, dev: 'b.lan', up: true },
       { op: 'netem.set', ns, dev: 'b.lan', netem: { delayMs: 5 } },
     ]);
+  });
+
+  it('the helper dying in the middle of lab up is a clear error: what happened, what is left, what to do', async () => {
+    const helper = new RecordingHelper();
+    const dying = Object.assign(Object.create(helper) as RecordingHelper, {
+      call: async (request: Call): Promise<never> => {
+        if (request.op === 'tap.create') {
+          throw new HelperCallError('helper-exited', 'privileged helper exited (signal SIGKILL) before answering "tap.create"; it has been restarted — retry the operation', 'tap.create');
+        }
+        return helper.call(request);
+      },
+    });
+    const document = lab();
+    const runtime = new LabRuntime(() => document, { events: new EventBus(), helper: async () => dying });
+    tally('helper gone during up (double)', { faults: 1 });
+    const err = await runtime.up().then(
+      () => null,
+      (e: unknown) => e as WirebenchError,
+    );
+    expect(err).toMatchObject({ code: 'helper-exited', hint: expect.stringContaining('run `lab down` to remove what was built') });
+    expect(err?.message).toMatch(/^lab up stopped half way while (building the network|starting VMs): privileged helper exited \(signal SIGKILL\) before answering "tap\.create"\. The lab is half built: 0 of 2 VMs run\.$/);
   });
 
   it('down deletes the namespace it created (one call) and reports the lab stopped', async () => {

@@ -138,14 +138,36 @@ export class LabRuntime {
   }
 
   async up(): Promise<LabStatus> {
-    await this.network.ensure();
+    try {
+      await this.network.ensure();
+    } catch (err) {
+      throw this.helperGoneDuringUp(err, 'while building the network');
+    }
     const vms = this.document().vms;
     const results = await Promise.allSettled(vms.map((vm) => this.startVm(vm.name)));
     const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${vms[i]!.name}: ${(r.reason as Error).message}`] : []));
     if (failed.length) {
+      const helperGone = results.find((r): r is PromiseRejectedResult => r.status === 'rejected' && (r.reason as { code?: unknown }).code === 'helper-exited');
+      if (helperGone) throw this.helperGoneDuringUp(helperGone.reason, 'while starting VMs');
       throw new WirebenchError('vm-start-failed', `lab up: ${failed.length} VM(s) did not start:\n${failed.join('\n')}`, 'see each VM\'s crash reason; `lab down` cleans up');
     }
     return this.status();
+  }
+
+  /**
+   * The privileged helper died in the middle of `lab up` (killed, crashed): say so, say what is
+   * left (a half-built lab) and what to do. Other errors pass through unchanged.
+   */
+  private helperGoneDuringUp(err: unknown, when: string): unknown {
+    if ((err as { code?: unknown }).code !== 'helper-exited') return err;
+    const vms = this.status().vms;
+    const running = vms.filter((v) => v.state === 'running').map((v) => v.name);
+    const what = (err as Error).message.replace(/; it has been restarted — retry the operation$/, '');
+    return new WirebenchError(
+      'helper-exited',
+      `lab up stopped half way ${when}: ${what}. The lab is half built: ${running.length} of ${vms.length} VMs run${running.length ? ` (${running.join(', ')})` : ''}.`,
+      'run `lab down` to remove what was built (the helper has been restarted), then `lab up` again',
+    );
   }
 
   /** The network part alone: namespace, bridges, and every VM's TAPs (nothing boots). */
