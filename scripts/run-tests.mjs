@@ -23,8 +23,9 @@ try {
   passed = results.numPassedTests;
   failed = results.numFailedTests;
   skipped = results.numPendingTests + results.numTodoTests;
-  // A file that fails to load has no tests to count but is still a failure.
-  failed += results.testResults.filter((f) => f.status === 'failed' && f.assertionResults.length === 0).length;
+  // A file that fails without a failed test (it did not load, or a beforeAll/afterAll hook threw
+  // and its tests were skipped) is still a failure.
+  failed += results.testResults.filter((f) => f.status === 'failed' && !f.assertionResults.some((a) => a.status === 'failed')).length;
 } catch (err) {
   console.error(`could not read the test report ${report}: ${err.message}`);
   failed += 1;
