@@ -210,8 +210,9 @@ export function createLabActions(deps: LabActionsDeps) {
       if (status) runtime.getState().setVmState(vm, status.state, status.reason);
     },
 
-    async stopVm(vm: string): Promise<void> {
-      const status = await attempt(`Stopping ${vm}`, () => api.vm.stop({ vm }));
+    /** The power button and a bounded wait (the VM shows "stopping"); `force` quits at once, also during that wait. */
+    async stopVm(vm: string, options: { force?: boolean } = {}): Promise<void> {
+      const status = await attempt(`Stopping ${vm}`, () => api.vm.stop(options.force ? { vm, force: true } : { vm }));
       if (status) runtime.getState().setVmState(vm, status.state, status.reason);
     },
 

@@ -38,10 +38,10 @@ export const VmNode = memo(function VmNode({ data, selected }: NodeProps<VmFlowN
         {vm.image.kind === 'tiny' ? 'tiny guest' : 'qcow2'} · {vm.cpus} CPU · {vm.memoryMiB} MiB
         <button
           className="wb-node-run nodrag"
-          title={canStart ? `Start ${vm.name}` : `Stop ${vm.name}`}
+          title={canStart ? `Start ${vm.name}` : state === 'stopping' ? `Force stop ${vm.name} (quit now)` : `Stop ${vm.name}`}
           onClick={(e) => {
             e.stopPropagation();
-            void (canStart ? actions.startVm(vm.name) : actions.stopVm(vm.name));
+            void (canStart ? actions.startVm(vm.name) : actions.stopVm(vm.name, { force: state === 'stopping' }));
           }}
         >
           {canStart ? '▶' : '■'}

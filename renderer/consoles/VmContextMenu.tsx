@@ -40,6 +40,7 @@ export function VmContextMenu() {
         {item('Open console', () => openConsole(vm), 'menu-open-console')}
         {item('Start', () => void actions.startVm(vm), 'menu-vm-start', !canStart)}
         {item('Stop', () => void actions.stopVm(vm), 'menu-vm-stop', !canStop)}
+        {item('Force stop', () => void actions.stopVm(vm, { force: true }), 'menu-vm-force-stop', state !== 'stopping')}
       </div>
     </>
   );

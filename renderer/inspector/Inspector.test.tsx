@@ -173,6 +173,12 @@ describe('VmInspector', () => {
     expect(screen.getByTestId('vm-accel-hint').textContent).toBe(hint);
     fireEvent.click(screen.getByRole('button', { name: 'Stop VM' }));
     expect(actions.stopVm).toHaveBeenCalledWith('a');
+    // While the guest gets its power button, a person may quit it at once.
+    act(() => runtimeStore.getState().setVmState('a', 'stopping', 'power button pressed; quitting in 30 s unless the guest powers off'));
+    expect(screen.getByText('power button pressed; quitting in 30 s unless the guest powers off')).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Force stop' }));
+    expect(actions.stopVm).toHaveBeenCalledWith('a', { force: true });
+    act(() => runtimeStore.getState().setVmState('a', 'running', null));
     act(() => useVmAccel.setState({ vms: { a: { accel: 'kvm', hint: null } } }));
     expect(screen.getByTestId('vm-accel').textContent).toBe('Accelerator: KVM (hardware)');
     expect(screen.queryByTestId('vm-accel-hint')).toBeNull();

@@ -25,8 +25,12 @@ export function VmInspector({ vm, document }: { vm: Vm; document: LabDocument })
         <span className={`wb-badge state-${state}`}>{state}</span>
         {state === 'stopped' || state === 'crashed' ? (
           <button onClick={() => void actions.startVm(vm.name)} data-testid="vm-start">Start VM</button>
+        ) : state === 'stopping' ? (
+          <button onClick={() => void actions.stopVm(vm.name, { force: true })} data-testid="vm-force-stop" title="Quit QEMU now, without waiting for the guest to power off">
+            Force stop
+          </button>
         ) : (
-          <button onClick={() => void actions.stopVm(vm.name)} data-testid="vm-stop">Stop VM</button>
+          <button onClick={() => void actions.stopVm(vm.name)} data-testid="vm-stop" title="Press the power button; the guest is quit if it has not powered off after 30 s">Stop VM</button>
         )}
         <button onClick={() => openConsole(vm.name)} data-testid="open-console" title="Open the serial console (or double-click the VM)">Open console</button>
       </div>
