@@ -248,7 +248,8 @@ export const labEventSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('lab.opened'), path: z.string().nullable(), document: labSchema, revision: z.number().int().min(0) }),
   /** A batch the engine applied (`lab.change`, a pulled cable): what changed, its revision, who sent it, the document's problems now. */
   z.strictObject({ type: z.literal('lab.changed'), revision: z.number().int().min(0), changes: labChangeBatchSchema, origin: z.string(), problems: z.array(labProblemSchema) }),
-  z.strictObject({ type: z.literal('error'), code: z.string(), message: z.string(), hint: z.string().optional() }),
+  /** `vm` and `path` (a JSON path into the document) say where it happened, when it happened in one VM. */
+  z.strictObject({ type: z.literal('error'), code: z.string(), message: z.string(), hint: z.string().optional(), vm: z.string().optional(), path: z.string().optional() }),
 ]);
 export type LabEvent = z.infer<typeof labEventSchema>;
 export type LabEventType = LabEvent['type'];

@@ -30,6 +30,11 @@ export const VmNode = memo(function VmNode({ data, selected }: NodeProps<VmFlowN
       <div className="wb-node-head">
         <span className="wb-icon" aria-hidden>▣</span>
         <InlineName kind="vm" name={vm.name} />
+        {runtime?.alerts?.length ? (
+          <span className="wb-vm-alert" data-testid={`vm-alert-${vm.name}`} title={runtime.alerts.join('\n')} aria-label={`${runtime.alerts.length} problem(s) in this boot`}>
+            ⚠
+          </span>
+        ) : null}
         <span className={`wb-badge state-${state}`} data-testid={`state-${vm.name}`} title={runtime?.reason ?? `VM is ${state}`}>
           {BADGE[state]}
         </span>

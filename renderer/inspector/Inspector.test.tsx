@@ -179,6 +179,12 @@ describe('VmInspector', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Force stop' }));
     expect(actions.stopVm).toHaveBeenCalledWith('a', { force: true });
     act(() => runtimeStore.getState().setVmState('a', 'running', null));
+    // A failed startup command is shown on the VM until it starts again.
+    act(() => runtimeStore.getState().addVmAlert('a', 'VM "a": startup command 0 ("false") failed with exit code 1 (vms[0].startup[0])'));
+    expect(screen.getByTestId('vm-alerts').textContent).toContain('startup command 0 ("false") failed with exit code 1');
+    act(() => runtimeStore.getState().setVmState('a', 'starting', null));
+    expect(screen.queryByTestId('vm-alerts')).toBeNull();
+    act(() => runtimeStore.getState().setVmState('a', 'running', null));
     act(() => useVmAccel.setState({ vms: { a: { accel: 'kvm', hint: null } } }));
     expect(screen.getByTestId('vm-accel').textContent).toBe('Accelerator: KVM (hardware)');
     expect(screen.queryByTestId('vm-accel-hint')).toBeNull();

@@ -45,6 +45,13 @@ export function VmInspector({ vm, document }: { vm: Vm; document: LabDocument })
         </div>
       )}
       {runtime?.reason && <pre className="wb-crash-reason">{runtime.reason}</pre>}
+      {runtime?.alerts?.length ? (
+        <ul className="wb-vm-alerts" data-testid="vm-alerts" aria-label="Problems in this boot">
+          {runtime.alerts.map((alert, i) => (
+            <li key={i}>{alert}</li>
+          ))}
+        </ul>
+      ) : null}
       <Field label="Name" value={vm.name} check={(d) => renameProblem(document, 'vm', vm.name, d)} onCommit={(name) => update({ name }) && useUi.getState().renameSelected(`vm:${vm.name}`, `vm:${name}`)} testId="inspector-vm-name" />
       <label className="wb-field">
         <span>Image</span>

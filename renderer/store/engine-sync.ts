@@ -136,6 +136,8 @@ export function startEngineSync(
         break;
       case 'error':
         runtime().notify('error', event.hint ? `${event.message} — ${event.hint}` : event.message);
+        // Shown on the VM too, where it happened, until the VM starts again.
+        if (event.vm) runtime().addVmAlert(event.vm, event.message);
         break;
       default:
         break;

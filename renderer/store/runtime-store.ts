@@ -11,6 +11,8 @@ import { problemTarget, type ProblemTarget } from './problem-targets.js';
 export interface VmRuntime {
   state: VmState;
   reason: string | null;
+  /** What went wrong inside this boot of the VM (a failed startup command); cleared when it starts again. */
+  alerts?: string[];
 }
 
 export interface LocatedProblem extends LabProblem {
@@ -33,6 +35,7 @@ export interface RuntimeState {
   busy: string | null;
 
   setVmState(vm: string, state: VmState, reason: string | null): void;
+  addVmAlert(vm: string, text: string): void;
   setLabStatus(status: { running: boolean; vms: Array<{ name: string; state: VmState; reason: string | null }>; restartNeeded: string[] }): void;
   /** Problems are resolved against the document they were found in (paths are indexes into it). */
   setProblems(document: LabDocument, problems: readonly LabProblem[]): void;
@@ -53,7 +56,15 @@ export function createRuntimeStore(): StoreApi<RuntimeState> {
     notices: [],
     busy: null,
 
-    setVmState: (vm, state, reason) => set({ vms: { ...get().vms, [vm]: { state, reason } } }),
+    setVmState: (vm, state, reason) => {
+      // A new boot starts without the last one's alerts.
+      const alerts = state === 'starting' ? undefined : get().vms[vm]?.alerts;
+      set({ vms: { ...get().vms, [vm]: { state, reason, ...(alerts ? { alerts } : {}) } } });
+    },
+    addVmAlert: (vm, text) => {
+      const current = get().vms[vm] ?? { state: 'stopped' as const, reason: null };
+      set({ vms: { ...get().vms, [vm]: { ...current, alerts: [...(current.alerts ?? []), text].slice(-8) } } });
+    },
     setLabStatus: (status) =>
       set({
         labRunning: status.running,

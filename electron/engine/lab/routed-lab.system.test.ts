@@ -89,6 +89,8 @@ describe('the routed lab with real guests', () => {
     const failed = events.filter((e) => e.type === 'error' && e.code === 'startup-failed');
     expect(failed).toHaveLength(1);
     expect(failed[0]).toMatchObject({ message: expect.stringMatching(/^VM "a": startup command 1 \("sh -c 'exit 3'"\) failed with exit code 3 \(vms\[0\]\.startup\[1\]\)$/) });
+    // Where it happened, so the app can show it on the VM (and the field) it belongs to.
+    expect(failed[0]).toMatchObject({ vm: 'a', path: 'vms[0].startup[1]' });
   });
 
   it('applies route, forwarding and MTU edits live; an address edit needs a restart', { timeout: 120_000 }, async () => {

@@ -175,6 +175,8 @@ export class LabVms {
           code: 'startup-failed',
           message: `VM "${vmName}": startup command ${index}${command !== undefined ? ` (${JSON.stringify(command)})` : ''} failed with exit code ${exitCode} (vms[${vmIndex}].startup[${index}])`,
           hint: `its output is on the serial console of VM "${vmName}"`,
+          vm: vmName,
+          path: `vms[${vmIndex}].startup[${index}]`,
         });
       },
     });
