@@ -32,13 +32,20 @@ describe.skipIf(skip)('node configuration in the app', () => {
     expect(left, `lab.down left namespace ${namespace} behind`).toBe(false);
   }, 120_000);
 
-  it('the demo routes right after Start: a reaches the wan side through r, with nothing typed', async () => {
-    await app.page.getByTestId('lab-start').click();
+  it('the demo routes right after Start: a reaches the wan side through r, with nothing typed; a route added to a in the inspector before Start is there', async () => {
+    const { page } = app;
+    await page.getByTestId('node-vm:a').click();
+    await page.getByTestId('vm-routes').click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type('\n10.8.0.0/24 via 10.0.0.254');
+    await page.keyboard.press('Control+Enter');
+    await page.getByTestId('lab-start').click();
     for (const vm of ['a', 'b', 'r']) {
       await expect.poll(() => app.page.getByTestId(`state-${vm}`).textContent(), { timeout: 150_000, interval: 500 }).toBe('running');
     }
     expect((await run('r', 'cat /proc/sys/net/ipv4/ip_forward')).output.trim()).toBe('1');
     expect((await run('a', 'ip route')).output).toMatch(/^10\.0\.1\.0\/24 via 10\.0\.0\.254 dev eth0/m);
+    expect((await run('a', 'ip route')).output).toMatch(/^10\.8\.0\.0\/24 via 10\.0\.0\.254 dev eth0/m);
     expect((await run('a', 'ping -c 2 -W 3 10.0.1.254 >/dev/null 2>&1')).exitCode).toBe(0);
   }, 180_000);
 
