@@ -5,7 +5,9 @@
  * target ≤ 1.15. Needs root and the tiny guest (make setup).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
+import { writeSeedImage } from '../../electron/engine/qemu/seed-image.js';
+import { renderSeed } from '../../shared/cloud-init-seed.js';
 import { vmQemuSpec } from '../../electron/engine/qemu/vm-spec.js';
 import { findTinyGuest } from '../../electron/engine/qemu/tiny-guest.js';
 import { hostBridgeName, namespaceName, tapName } from '../../shared/host-names.js';
@@ -35,11 +37,14 @@ async function shellRun(lab: LabDocument): Promise<number> {
     lines.push(`ip -n ${ns} tuntap add dev ${tap} mode tap user ${nobody.uid} group ${nobody.gid}`, `ip -n ${ns} link set ${tap} master ${hostBridgeName(n.bridge)} up`);
   }
   lines.push(`mkdir -p ${labDir}`, `chown ${nobody.uid}:${nobody.gid} ${labDir}`);
-  for (const vm of lab.vms) {
-    const spec = vmQemuSpec(lab, vm.name, { accel: { accelerators: ['tcg'], cpu: 'max' }, labDir, tinyGuest: guest });
+  const specs = lab.vms.map((vm) => vmQemuSpec(lab, vm.name, { accel: { accelerators: ['tcg'], cpu: 'max' }, labDir, tinyGuest: guest }));
+  for (const spec of specs) {
     lines.push(`ip netns exec ${ns} setpriv --reuid=${nobody.uid} --regid=${nobody.gid} --clear-groups --inh-caps=-all qemu-system-x86_64 ${qemuArgs(spec).map(q).join(' ')}`);
   }
   const start = performance.now();
+  // Each guest reads its configuration from its seed image (the same builder the app uses), after the folder exists.
+  mkdirSync(labDir, { recursive: true });
+  await Promise.all(specs.map((spec) => writeSeedImage(renderSeed(lab, spec.name), spec.seedImage)));
   const run = spawnSync('bash', ['-c', lines.join('\n')], { encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`shell baseline failed: ${run.stderr}`);
   await waitGuestsReady(lab);
