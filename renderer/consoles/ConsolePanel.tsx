@@ -7,6 +7,7 @@ import { statusText, type ConsoleStatus } from './console-session.js';
 import { closeConsole, terminalFor } from './consoles.js';
 import { useConsoles } from './consoles-store.js';
 import type { SearchResult, TerminalView } from './terminal-view.js';
+import { ContextMenu } from '../app/ContextMenu.js';
 
 function statusClass(status: ConsoleStatus | undefined): string {
   if (!status) return 'opening';
@@ -166,33 +167,18 @@ function SearchBox({ view, onClose }: { view: TerminalView; onClose(): void }) {
 }
 
 function TerminalMenu({ at, view, onSearch, onClose }: { at: { x: number; y: number }; view: TerminalView; onSearch(): void; onClose(): void }) {
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && onClose();
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, [onClose]);
-  const item = (label: string, run: () => void, testId: string) => (
-    <button
-      role="menuitem"
-      data-testid={testId}
-      onClick={() => {
-        onClose();
-        run();
-      }}
-    >
-      {label}
-    </button>
-  );
   return (
-    <>
-      <div className="wb-menu-backdrop" onClick={onClose} onContextMenu={(e) => (e.preventDefault(), onClose())} />
-      <div className="wb-menu" role="menu" style={{ left: at.x, top: at.y }} data-testid="console-menu">
-        {item('Copy', () => view.copy(), 'console-menu-copy')}
-        {item('Paste', () => void view.pasteFromClipboard(), 'console-menu-paste')}
-        {item('Select all', () => view.selectAll(), 'console-menu-select-all')}
-        {item('Find…', onSearch, 'console-menu-find')}
-        {item('Clear scrollback', () => view.clear(), 'console-menu-clear')}
-      </div>
-    </>
+    <ContextMenu
+      at={at}
+      onClose={onClose}
+      testId="console-menu"
+      items={[
+        { label: 'Copy', run: () => view.copy(), testId: 'console-menu-copy' },
+        { label: 'Paste', run: () => void view.pasteFromClipboard(), testId: 'console-menu-paste' },
+        { label: 'Select all', run: () => view.selectAll(), testId: 'console-menu-select-all' },
+        { label: 'Find…', run: onSearch, testId: 'console-menu-find' },
+        { label: 'Clear scrollback', run: () => view.clear(), testId: 'console-menu-clear' },
+      ]}
+    />
   );
 }
