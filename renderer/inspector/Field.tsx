@@ -21,12 +21,7 @@ export function Field({
   testId?: string;
   hint?: ReactNode;
 }) {
-  const [draft, setDraft] = useState(value);
-  useEffect(() => setDraft(value), [value]);
-  const problem = draft === value ? null : check(draft);
-  const commit = () => {
-    if (draft !== value && !problem) onCommit(draft);
-  };
+  const { draft, setDraft, problem, commit } = useDraft(value, check, onCommit);
   return (
     <label className="wb-field">
       <span>{label}</span>
@@ -43,9 +38,29 @@ export function Field({
           if (e.key === 'Escape') setDraft(value);
         }}
       />
-      {problem ? <small className="wb-field-problem" role="alert">{problem}</small> : hint ? <small className="wb-muted">{hint}</small> : null}
+      <FieldNote problem={problem} hint={hint} />
     </label>
   );
+}
+
+/**
+ * A field's draft: follows the stored value when it changes outside, knows its problem (none
+ * while it equals the stored value), and commits only a changed, valid draft.
+ */
+export function useDraft(value: string, check: (draft: string) => string | null, onCommit: (draft: string) => void) {
+  const [draft, setDraft] = useState(value);
+  useEffect(() => setDraft(value), [value]);
+  const problem = draft === value ? null : check(draft);
+  const commit = () => {
+    if (draft !== value && !problem) onCommit(draft);
+  };
+  return { draft, setDraft, problem, commit };
+}
+
+/** Under a field: its problem while the draft is invalid, else its hint. */
+export function FieldNote({ problem, hint }: { problem: string | null; hint?: ReactNode }) {
+  if (problem) return <small className="wb-field-problem" role="alert">{problem}</small>;
+  return hint ? <small className="wb-muted">{hint}</small> : null;
 }
 
 /** Integer within bounds, or the reason it is not. */

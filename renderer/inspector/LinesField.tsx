@@ -1,4 +1,5 @@
-import { useEffect, useState, type ReactNode } from 'react';
+import type { ReactNode } from 'react';
+import { FieldNote, useDraft } from './Field.js';
 
 /**
  * A multi-line field: one entry per line (routes, startup commands, hosts). Commits on blur or
@@ -22,12 +23,7 @@ export function LinesField({
   testId?: string;
   hint?: ReactNode;
 }) {
-  const [draft, setDraft] = useState(value);
-  useEffect(() => setDraft(value), [value]);
-  const problem = draft === value ? null : check(draft);
-  const commit = () => {
-    if (draft !== value && !problem) onCommit(draft);
-  };
+  const { draft, setDraft, problem, commit } = useDraft(value, check, onCommit);
   return (
     <label className="wb-field">
       <span>{label}</span>
@@ -46,7 +42,7 @@ export function LinesField({
           if (e.key === 'Escape') setDraft(value);
         }}
       />
-      {problem ? <small className="wb-field-problem" role="alert">{problem}</small> : hint ? <small className="wb-muted">{hint}</small> : null}
+      <FieldNote problem={problem} hint={hint} />
     </label>
   );
 }
