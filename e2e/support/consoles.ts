@@ -53,11 +53,14 @@ export async function waitConnected(page: Page, timeoutMs = 30_000): Promise<voi
   }
 }
 
-/** `yes 0123456789abcdef | head -c <bytes>; echo FLOOD-END` and what its output ends with. */
-export function floodCommand(bytes: number): { command: string; endMark: string } {
+/**
+ * `yes 0123456789abcdef | head -c <bytes>; echo FLOOD-END<tag>` and what its output ends
+ * with (`tag` tells one flood's end from an earlier one's still on the screen).
+ */
+export function floodCommand(bytes: number, tag = ''): { command: string; endMark: string } {
   const line = '0123456789abcdef\n';
   // head cuts the last line short; echo's marker follows on the same line (never in the echoed command).
-  return { command: `yes 0123456789abcdef | head -c ${bytes}; echo FLOOD-END`, endMark: `${line.slice(0, bytes % line.length)}FLOOD-END` };
+  return { command: `yes 0123456789abcdef | head -c ${bytes}; echo FLOOD-END${tag}`, endMark: `${line.slice(0, bytes % line.length)}FLOOD-END${tag}` };
 }
 
 /** The last `lines` lines of the VM's console terminal (scrollback included). */
