@@ -10,6 +10,7 @@
  * means). A pulled cable on a stopped lab is a document change only; on a running VM the TAP
  * leaves its bridge and QEMU `set_link` tells the guest.
  */
+import { availableParallelism } from 'node:os';
 import type { CaptureInfo, LabStatus, NicCounters, NicInfo, NicSelector, VmStatus } from '../../../shared/api.js';
 import { WirebenchError } from '../../../shared/api.js';
 import { namespaceName, tapName } from '../../../shared/host-names.js';
@@ -42,6 +43,12 @@ export interface LabRuntimeOptions {
   onConsoleData?: (vm: string, data: string) => void;
   /** Folder that relative qcow2 paths are resolved against (the lab file's folder). */
   labFileDir?: string;
+  /**
+   * How many VMs `lab up` boots at once (default 4 per core, at least 4). Boots are CPU-bound
+   * under TCG: starting 100 at once makes each take as long as all of them together (over its
+   * ready timeout) without finishing the lot sooner (bench/scale, docs/platform-notes.md).
+   */
+  bootConcurrency?: number;
 }
 
 export class LabRuntime {
@@ -141,14 +148,15 @@ export class LabRuntime {
     try {
       await this.network.ensure();
     } catch (err) {
-      throw this.helperGoneDuringUp(err, 'while building the network');
+      throw await this.helperGoneDuringUp(err, 'while building the network');
     }
     const vms = this.document().vms;
-    const results = await Promise.allSettled(vms.map((vm) => this.startVm(vm.name)));
+    const limit = this.options.bootConcurrency ?? Math.max(4, 4 * availableParallelism());
+    const results = await settledInBatches(vms, limit, (vm) => this.startVm(vm.name));
     const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${vms[i]!.name}: ${(r.reason as Error).message}`] : []));
     if (failed.length) {
       const helperGone = results.find((r): r is PromiseRejectedResult => r.status === 'rejected' && (r.reason as { code?: unknown }).code === 'helper-exited');
-      if (helperGone) throw this.helperGoneDuringUp(helperGone.reason, 'while starting VMs');
+      if (helperGone) throw await this.helperGoneDuringUp(helperGone.reason, 'while starting VMs');
       throw new WirebenchError('vm-start-failed', `lab up: ${failed.length} VM(s) did not start:\n${failed.join('\n')}`, 'see each VM\'s crash reason; `lab down` cleans up');
     }
     return this.status();
@@ -158,14 +166,16 @@ export class LabRuntime {
    * The privileged helper died in the middle of `lab up` (killed, crashed): say so, say what is
    * left (a half-built lab) and what to do. Other errors pass through unchanged.
    */
-  private helperGoneDuringUp(err: unknown, when: string): unknown {
+  private async helperGoneDuringUp(err: unknown, when: string): Promise<unknown> {
     if ((err as { code?: unknown }).code !== 'helper-exited') return err;
+    // A QEMU may have started although its answer was lost with the helper.
+    await this.vms.adoptStrays().catch(() => undefined);
     const vms = this.status().vms;
     const running = vms.filter((v) => v.state === 'running').map((v) => v.name);
     const what = (err as Error).message.replace(/; it has been restarted — retry the operation$/, '');
     return new WirebenchError(
       'helper-exited',
-      `lab up stopped half way ${when}: ${what}. The lab is half built: ${running.length} of ${vms.length} VMs run${running.length ? ` (${running.join(', ')})` : ''}.`,
+      `lab up stopped half way ${when}: ${what}. ${running.length === vms.length ? 'Its VMs run, but the lab may be half built' : 'The lab is half built'}: ${running.length} of ${vms.length} VMs run${running.length ? ` (${running.join(', ')})` : ''}.`,
       'run `lab down` to remove what was built (the helper has been restarted), then `lab up` again',
     );
   }
@@ -366,4 +376,22 @@ export class LabRuntime {
     if (!vm) throw unknownName(lab, action, 'VM', name, lab.vms.map((v) => v.name));
     return vm;
   }
+}
+
+/** `Promise.allSettled` of `run` over `items`, at most `limit` running at a time, results in order. */
+async function settledInBatches<T, R>(items: readonly T[], limit: number, run: (item: T) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
+  const results: PromiseSettledResult<R>[] = new Array(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      try {
+        results[i] = { status: 'fulfilled', value: await run(items[i]!) };
+      } catch (reason) {
+        results[i] = { status: 'rejected', reason };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
+  return results;
 }

@@ -87,6 +87,19 @@ export class LabVms {
     return this.anyRunning();
   }
 
+  /**
+   * VMs not running whose pid file names a live QEMU: their start failed after QEMU daemonized
+   * (the helper died before answering). Adopted, so the lab's status tells the truth.
+   */
+  async adoptStrays(): Promise<void> {
+    const labDir = await this.ctx.labDir();
+    for (const vm of this.ctx.document().vms) {
+      if (this.isRunning(vm.name)) continue;
+      const pid = readPidFile(vmRuntimePaths(labDir, vm.name).pidFile);
+      if (pid !== null) await this.process(vm.name).adopt(await this.spec(vm), pid, await this.bootFacts(vm));
+    }
+  }
+
   /** Boots a VM whose network is ready: its seed, rebuilt from the document at every start, then QEMU. */
   async start(vmDoc: Vm): Promise<void> {
     const spec = await this.spec(vmDoc);
