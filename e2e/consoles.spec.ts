@@ -148,6 +148,32 @@ describe.skipIf(skip)('VM consoles with running guests', () => {
     await app.screenshot('34-console-reconnected');
   }, 200_000);
 
+  it('search finds earlier output; a paste is typed into the guest; a selection copies to the clipboard', async () => {
+    const { page } = app;
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+    await page.getByTestId('console-terminal').click();
+    await page.keyboard.press('Control+Shift+F');
+    await page.getByTestId('console-search').fill('bytes from 10.0.0.2');
+    await expect.poll(() => page.getByTestId('console-search-count').textContent()).toMatch(/^\d+ of \d+$/);
+    await page.getByTestId('console-search').press('Escape');
+    await expect.poll(() => page.getByTestId('console-search').count()).toBe(0);
+
+    // The browser's paste event (what Ctrl+Shift+V and the context menu cause) goes to the guest.
+    await page.getByTestId('console-terminal').click();
+    await page.evaluate(`(() => {
+      const data = new DataTransfer();
+      data.setData('text/plain', 'echo pasted-$((3*3))\\n');
+      document.activeElement.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+    })()`);
+    await expect.poll(async () => outputOf(await text(), 'a', 'echo pasted-$((3*3))'), { timeout: 15_000 }).toBe('pasted-9');
+
+    await page.getByTestId('console-terminal').click({ button: 'right' });
+    await page.getByTestId('console-menu-select-all').click();
+    await page.getByTestId('console-terminal').click({ button: 'right' });
+    await page.getByTestId('console-menu-copy').click();
+    await expect.poll(() => page.evaluate('navigator.clipboard.readText()'), { timeout: 5_000 }).toContain('pasted-9');
+  }, 60_000);
+
   it('the inspector and the context menu open consoles; opening one again focuses its tab', async () => {
     const { page } = app;
     await page.getByTestId('node-vm:b').click({ position: { x: 12, y: 10 } });
