@@ -5,9 +5,10 @@
  * messages. The preload posts that port to the page (`COUNTERS_PORT_MESSAGE`); here it goes on
  * to the worker, and the worker's parsed events join the bridge's.
  */
-import type { LabApi, LabEvent } from '../../shared/api.js';
+import type { LabApi } from '../../shared/api.js';
 import { COUNTERS_PORT_MESSAGE, labApiOverBridge, type LabBridge } from '../../shared/unwrap-reply.js';
 import type { FromWorker, ToWorker } from './ws-worker-protocol.js';
+import { withMergedEvents, type EventListeners } from './merged-events.js';
 
 export interface PageWindow {
   addEventListener(type: 'message', listener: (event: MessageEvent) => void): void;
@@ -17,7 +18,7 @@ export interface PageWindow {
 export function electronLabApi(bridge: LabBridge, page: PageWindow = window): LabApi {
   const api = labApiOverBridge(bridge);
   if (!bridge.connectCounters) return api;
-  const listeners = new Set<(event: LabEvent) => void>();
+  const listeners: EventListeners = new Set();
   const worker = new Worker(new URL('./ws-worker.ts', import.meta.url), { type: 'module', name: 'wirebench-events' });
   const toWorker = (message: ToWorker, transfer: Transferable[] = []) => worker.postMessage(message, transfer);
   worker.onmessage = (e: MessageEvent<FromWorker>) => {
@@ -30,15 +31,5 @@ export function electronLabApi(bridge: LabBridge, page: PageWindow = window): La
     if (e.source === page && e.data === COUNTERS_PORT_MESSAGE && port) toWorker({ kind: 'events', port }, [port]);
   });
   bridge.connectCounters();
-  return {
-    ...api,
-    onEvent: (listener) => {
-      listeners.add(listener);
-      const off = api.onEvent(listener);
-      return () => {
-        listeners.delete(listener);
-        off();
-      };
-    },
-  };
+  return withMergedEvents(api, listeners);
 }

@@ -8,6 +8,7 @@ import type { ShellApi } from '../../shared/shell-api.js';
 import type { LabBridge } from '../../shared/unwrap-reply.js';
 import { electronLabApi } from './electron-events.js';
 import { connectWebSocket, type ConnectionStatus } from './ws-client.js';
+import { withMergedEvents, type EventListeners } from './merged-events.js';
 
 declare global {
   interface Window {
@@ -44,19 +45,9 @@ function takeToken(): string | null {
 /** Lets tests push events as if the engine had sent them, through the same listeners. */
 function withTestHooks(api: LabApi): LabApi {
   if (!new URL(window.location.href).searchParams.has('testHooks')) return api;
-  const listeners = new Set<(event: LabEvent) => void>();
+  const listeners: EventListeners = new Set();
   window.__wirebenchTest = { injectEvent: (event) => listeners.forEach((l) => l(event)) };
-  return {
-    ...api,
-    onEvent: (listener) => {
-      listeners.add(listener);
-      const off = api.onEvent(listener);
-      return () => {
-        listeners.delete(listener);
-        off();
-      };
-    },
-  };
+  return withMergedEvents(api, listeners);
 }
 
 export async function pickTransport(): Promise<Transport> {
