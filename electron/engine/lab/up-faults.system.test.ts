@@ -20,6 +20,8 @@ import { LAB_FORMAT, serializeLab, validateLab, type LabDocument } from '../../.
 import { labRuntimeDir, runtimeRoot, vmRuntimePaths } from '../../../shared/runtime-paths.js';
 import { tally } from '../../../test-support/suite-tally.js';
 import { Engine } from '../engine.js';
+import { HelperClient } from '../net/helper-client.js';
+import type { HelperPort } from './runtime/context.js';
 import { childrenOf, commandLine, isProcessRunning } from '../../helper/test-support/proc.js';
 import { REPO_ROOT, forceRemoveNamespace, namespaceNames } from '../../helper/test-support/system.js';
 
@@ -155,8 +157,23 @@ describe('faults during lab up', () => {
     cleanups.push(() => forceRemoveNamespace(ns));
     const path = join(scratch, 'helperkill.lab.json');
     writeFileSync(path, serializeLab(lab));
-    // One VM at a time: the kill comes while some have started and others have not.
-    const engine = new Engine({ controlSocket: false, runtime: { bootConcurrency: 1 } });
+    // One VM at a time: the kill comes while some have started and others have not. The real
+    // helper, with a count of the calls it has not answered yet: the kill must find one in
+    // flight, or the restarted helper would simply serve the rest of `lab up` (that is
+    // correct, and not the fault under test).
+    let unanswered = 0;
+    const countingHelper = async (): Promise<HelperPort> => {
+      const real = await HelperClient.start();
+      return {
+        call: ((request, options) => {
+          unanswered += 1;
+          return real.call(request, options).finally(() => (unanswered -= 1));
+        }) as HelperPort['call'],
+        on: (event, listener) => real.on(event, listener),
+        close: () => real.close(),
+      };
+    };
+    const engine = new Engine({ controlSocket: false, runtime: { bootConcurrency: 1, helper: countingHelper } });
     cleanups.push(() => void engine.close());
     await engine.invoke('lab.open', { path });
 
@@ -167,6 +184,10 @@ describe('faults during lab up', () => {
     await waitUntil('the first QEMU of lab up', () => runningQemu(lab).size > 0, 90_000);
     const helpers = helpersOf(process.pid);
     expect(helpers).toHaveLength(1);
+    // Frozen first, so no call can be answered from here on; killed once one waits for it.
+    process.kill(helpers[0]!, 'SIGSTOP');
+    await waitUntil('a helper call in flight (the next VM\'s TAPs or QEMU)', () => unanswered > 0, 30_000);
+    expect(runningQemu(lab).size, 'every QEMU had started before the helper was frozen').toBeLessThan(3);
     process.kill(helpers[0]!, 'SIGKILL');
     tally('helper killed mid lab up', { faults: 1 });
     const err = await up;
