@@ -27,7 +27,7 @@ const safePath = z
  *   0x02 a disk image's boot disk (QEMU's first free slot; tiny guests leave it empty)
  *   0x03–0x1c NICs 0–25 on the root bus
  *   0x1d a PCI bridge (`nicbr`), only when a VM has more NICs: NICs 26–56 in its slots 1–31
- *   0x1e the cloud-init seed disk (read-only virtio-blk)
+ *   0x1e the cloud-init seed disk (read-only virtio-blk); function 1: the memory balloon
  *   0x1f a disk image's guest-agent bus (virtio-serial)
  */
 export const FIRST_NIC_SLOT = 3;
@@ -35,6 +35,8 @@ export const FIRST_NIC_SLOT = 3;
 export const LAST_ROOT_NIC_SLOT = 0x1c;
 export const NIC_BRIDGE_SLOT = 0x1d;
 export const SEED_DISK_SLOT = 0x1e;
+/** The balloon shares the seed disk's slot as its second function, so no NIC slot is given up. */
+export const BALLOON_FUNCTION = 1;
 export const AGENT_BUS_SLOT = 0x1f;
 /** QEMU id of the PCI bridge behind which NICs beyond the root bus's go. */
 export const NIC_BRIDGE_ID = 'nicbr';
@@ -139,31 +141,50 @@ export function netdevArg(nic: QemuNicSpec): string {
 }
 
 /**
- * TCG's translation cache, in MiB (`-accel tcg,tb-size=`). QEMU 7.2's default is 1 GiB per VM,
- * mapped lazily but filled as the guest runs: a tiny guest's QEMU grew to ~218 MiB RSS under TCG,
- * most of it translated code it never reuses. A lab runs many small guests on one host; a
- * smaller cache costs a guest at most some retranslation (measured in bench/scale, see
- * docs/platform-notes.md). Only on the `tcg` accelerator: KVM has no translation cache.
+ * TCG's translation cache, in MiB (`-accel tcg,tb-size=`), by how the VM boots. QEMU 7.2's
+ * default is 1 GiB per VM, mapped lazily but filled as the guest runs: a tiny guest's QEMU grew
+ * to ~218 MiB RSS under TCG, most of it translated code it never reuses. A lab runs many small
+ * guests on one host, so the tiny guest (`kernel`) gets 16 MiB. Less has a cliff: at 8 MiB the
+ * cache no longer holds the guest's working set once its init has real work to do (a 57-NIC
+ * guest took 131 s to be ready instead of 29 s; one NIC, 5.6 s instead of 3.5 s), while 12 and
+ * 16 boot alike; 16 leaves room for the lab's own startup commands. A disk image runs a whole
+ * distribution and keeps 32. Measured in bench/scale, see docs/platform-notes.md. Only on the
+ * `tcg` accelerator: KVM has no translation cache.
  */
-export const TCG_TB_SIZE_MIB = 32;
+export const TCG_CACHE_MIB = { kernel: 16, disk: 32 } as const satisfies Record<QemuSpec['boot']['kind'], number>;
+
+/** TCG's `-accel` value with the cache size for a VM that boots this way. */
+export function tcgAccelOption(bootKind: QemuSpec['boot']['kind']): string {
+  return `tcg,tb-size=${TCG_CACHE_MIB[bootKind]}`;
+}
 
 /**
- * The `-accel` options, in the order QEMU tries them; TCG's carries its cache size. The exported
- * script's accelerator table prints the same (electron/engine/export/bash-export.ts).
+ * The `-accel` options, in the order QEMU tries them; TCG's carries the VM's cache size
+ * (`tcgOption`). The exported script's accelerator table prints them with a bare `tcg`, and
+ * each VM's command line puts its own cache size in (electron/engine/export/bash-export.ts).
  */
-export function accelArgs(accelerators: readonly ('kvm' | 'tcg')[]): string[] {
-  return accelerators.flatMap((accel) => ['-accel', accel === 'tcg' ? `tcg,tb-size=${TCG_TB_SIZE_MIB}` : accel]);
+export function accelArgs(accelerators: readonly ('kvm' | 'tcg')[], tcgOption = 'tcg'): string[] {
+  return accelerators.flatMap((accel) => ['-accel', accel === 'tcg' ? tcgOption : accel]);
 }
+
+/**
+ * Guest RAM comes from a memfd, not QEMU's default anonymous memory: QEMU asks for transparent
+ * huge pages on anonymous guest RAM, and the host's khugepaged then refills the 4 KiB pages the
+ * guest handed back through the balloon (RSS crept 120 → 126 MiB in 150 s); shared memory has
+ * no huge pages unless the host enables them for shmem.
+ */
+const GUEST_RAM_ID = 'ram0';
 
 /** The argv after `qemu-system-x86_64`. Pure; the same in app, helper and exported script. */
 export function qemuArgs(spec: QemuSpec): string[] {
   const args = [
     '-name', `guest=${spec.name},process=wb-${spec.name}`,
-    '-machine', 'pc',
-    ...accelArgs(spec.accel),
+    '-machine', `pc,memory-backend=${GUEST_RAM_ID}`,
+    ...accelArgs(spec.accel, tcgAccelOption(spec.boot.kind)),
     '-cpu', spec.cpu,
     '-smp', String(spec.cpus),
     '-m', String(spec.memoryMiB),
+    '-object', `memory-backend-memfd,id=${GUEST_RAM_ID},size=${spec.memoryMiB}M`,
     '-nodefaults', '-no-user-config',
     '-display', 'none', '-monitor', 'none',
     '-qmp', `unix:${spec.qmpSocket},server=on,wait=off`,
@@ -185,7 +206,12 @@ export function qemuArgs(spec: QemuSpec): string[] {
   }
   // The seed: read-only, in its own fixed slot; the guest finds it by its label (`cidata`).
   args.push('-drive', `file=${spec.seedImage},format=raw,if=none,id=seed0,readonly=on`);
-  args.push('-device', `virtio-blk-pci,drive=seed0,id=seed,addr=0x${SEED_DISK_SLOT.toString(16)}`);
+  args.push('-device', `virtio-blk-pci,drive=seed0,id=seed,multifunction=on,addr=0x${SEED_DISK_SLOT.toString(16)}.0`);
+  // Free page reporting: the guest hands freed memory back, so QEMU's RSS follows what the
+  // guest uses, not what it once touched while booting (the tiny guest's init and every Debian
+  // or Ubuntu cloud kernel load virtio_balloon by themselves). The balloon never inflates:
+  // nothing asks it to.
+  args.push('-device', `virtio-balloon-pci,id=balloon,free-page-reporting=on,addr=0x${SEED_DISK_SLOT.toString(16)}.${BALLOON_FUNCTION}`);
   if (needsNicBridge(spec.nics.length)) args.push('-device', `pci-bridge,id=${NIC_BRIDGE_ID},chassis_nr=1,addr=0x${NIC_BRIDGE_SLOT.toString(16)}`);
   spec.nics.forEach((nic, i) => {
     args.push('-netdev', netdevArg(nic), '-device', nicDeviceArg(nic, i));

@@ -10,7 +10,7 @@
 #
 # Output (all world-readable: QEMU runs as `nobody` when the engine runs as root):
 #   vmlinuz      the kernel of the package linux-image-cloud-amd64 currently points to
-#   initrd.img   busybox (from busybox-static), virtio-net, virtio-blk and isofs modules, and ./init
+#   initrd.img   busybox (from busybox-static), virtio-net, virtio-blk, virtio-balloon and isofs modules, and ./init
 #   VERSION      one line: recipe hash (build.sh + init), kernel and busybox package versions
 #
 # Folder: $WIREBENCH_GUEST_DIR, else /var/cache/wirebench/guest as root, else
@@ -27,7 +27,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # virtio_blk, cdrom (isofs needs its multisession helpers) and isofs read the cloud-init
 # seed disk (ISO 9660, label cidata).
 # button + evdev let busybox acpid see the ACPI power button, so QMP system_powerdown works.
-modules=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net virtio_blk cdrom isofs button evdev)
+# virtio_balloon reports free guest pages to QEMU, so its RSS shrinks back after boot (./init).
+modules=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci failover net_failover virtio_net virtio_blk virtio_balloon cdrom isofs button evdev)
 kernel_meta=linux-image-cloud-amd64
 
 force=0

@@ -80,7 +80,33 @@ async function processesCpuPercent(pids: number[], seconds: number): Promise<num
 
 const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
 
-/** The baseline: QEMU's defaults (no tb-size, 128 MiB), same argv otherwise, from a shell loop. */
+/**
+ * The app's argv without its right-sizing, i.e. what a tiny guest cost before: TCG's default
+ * cache (no `tb-size`), anonymous guest RAM without a balloon, and the kernel command line
+ * without the options that keep an idle guest asleep.
+ */
+function withQemuDefaults(argv: string[]): string[] {
+  const flags = new Set(['-nodefaults', '-no-user-config', '-daemonize']);
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const option = argv[i]!;
+    if (flags.has(option)) {
+      out.push(option);
+      continue;
+    }
+    const value = argv[++i];
+    if (value === undefined || value.startsWith('-')) throw new Error(`withQemuDefaults: "${option}" takes no value here; add it to the flags`);
+    if (option === '-object' && value.startsWith('memory-backend-')) continue;
+    if (option === '-device' && value.startsWith('virtio-balloon')) continue;
+    if (option === '-append') out.push(option, 'console=ttyS0 quiet panic=-1');
+    else if (option === '-machine') out.push(option, 'pc');
+    else if (option === '-accel') out.push(option, value.replace(/^tcg,tb-size=\d+$/, 'tcg'));
+    else out.push(option, value);
+  }
+  return out;
+}
+
+/** The baseline: QEMU's defaults (see withQemuDefaults) and 128 MiB, from a shell loop. */
 async function baseline(lab: LabDocument): Promise<{ bootMs: number; rssMiBPerVm: number; idleCpuPercent: number }> {
   const ns = namespaceName(lab);
   const labDir = labRuntimeDir(runtimeRoot(0, undefined), ns);
@@ -97,8 +123,7 @@ async function baseline(lab: LabDocument): Promise<{ bootMs: number; rssMiBPerVm
   const seeds: Array<{ vm: string; file: string }> = [];
   for (const vm of lab.vms) {
     const spec = vmQemuSpec(lab, vm.name, { accel: { accelerators: ['tcg'], cpu: 'max' }, labDir, tinyGuest: guest });
-    // Undo the right-sizing: TCG's default cache and the old 128 MiB.
-    const argv = qemuArgs({ ...spec, memoryMiB: 128 }).map((a) => a.replace(/^tcg,tb-size=\d+$/, 'tcg'));
+    const argv = withQemuDefaults(qemuArgs({ ...spec, memoryMiB: 128 }));
     seeds.push({ vm: vm.name, file: spec.seedImage });
     lines.push(`ip netns exec ${ns} setpriv --reuid=${nobody.uid} --regid=${nobody.gid} --clear-groups --inh-caps=-all qemu-system-x86_64 ${argv.map(q).join(' ')}`);
   }

@@ -54,9 +54,15 @@ function argvLines(argv: readonly string[]): string[] {
   const lines: string[][] = [];
   argv.forEach((arg, i) => {
     let word: string;
-    // Every `-accel X` pair becomes the script's own choice, `"${ACCEL_ARGS[@]}"`, once.
+    // Every `-accel X` pair becomes the script's own choice, `"${ACCEL_ARGS[@]}"`, once, with
+    // this VM's TCG option (its translation cache size) in place of the table's bare `tcg`.
     if (arg === '-accel') {
-      if (argv.indexOf('-accel') === i) lines.push(['"${ACCEL_ARGS[@]}"']);
+      if (argv.indexOf('-accel') === i) {
+        const tcg = argv.find((a, k) => argv[k - 1] === '-accel' && a.startsWith('tcg')) ?? 'tcg';
+        // `tcg,tb-size=8`: nothing bash would expand, so it goes into the replacement as it is.
+        if (!/^tcg(,[a-z-]+=[0-9]+)*$/.test(tcg)) throw new Error(`bash export: unexpected TCG option "${tcg}"`);
+        lines.push([tcg === 'tcg' ? '"${ACCEL_ARGS[@]}"' : `"\${ACCEL_ARGS[@]/#tcg/${tcg}}"`]);
+      }
       return;
     }
     if (argv[i - 1] === '-accel') return;

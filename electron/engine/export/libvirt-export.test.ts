@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { LabValidationError, type LabDocumentInput } from '../../../shared/lab.js';
 import { exportLibvirt } from './libvirt-export.js';
 import { MAX_NICS_PER_VM } from '../../../shared/qemu-spec.js';
+import { TINY_GUEST_CMDLINE } from '../../../shared/guest-cmdline.js';
 
 const demoInput = demoLabInput() as LabDocumentInput;
 const goldenDir = new URL('./__golden__/libvirt/', import.meta.url).pathname;
@@ -111,8 +112,11 @@ describe('exportLibvirt', () => {
     expect(h).toContain("<link state='down'/>");
     expect(h).toContain('<kernel>/var/cache/wirebench/guest/vmlinuz</kernel>');
     // The configuration is on the seed disk, not the command line.
-    expect(h).toContain('<cmdline>console=ttyS0 quiet panic=-1</cmdline>');
-    expect(h).toMatch(/<disk type='file' device='disk'>\s*<driver name='qemu' type='raw'\/>\s*<source file='\/var\/lib\/wirebench\/seeds\/wb-01234567\/seed-h\.iso'\/>\s*<target dev='vda' bus='virtio'\/>\s*<readonly\/>\s*<address type='pci' domain='0x0000' bus='0x00' slot='0x1e' function='0x0'\/>/);
+    expect(h).toContain(`<cmdline>${TINY_GUEST_CMDLINE}</cmdline>`);
+    expect(h).toMatch(/<disk type='file' device='disk'>\s*<driver name='qemu' type='raw'\/>\s*<source file='\/var\/lib\/wirebench\/seeds\/wb-01234567\/seed-h\.iso'\/>\s*<target dev='vda' bus='virtio'\/>\s*<readonly\/>\s*<address type='pci' domain='0x0000' bus='0x00' slot='0x1e' function='0x0' multifunction='on'\/>/);
+    // The balloon beside it, as the app's `addr=0x1e.1`, reporting free pages.
+    expect(h).toMatch(/<memballoon model='virtio' freePageReporting='on'>\s*<address type='pci' domain='0x0000' bus='0x00' slot='0x1e' function='0x1'\/>/);
+    expect(h).toContain(`<source type='memfd'/>`);
     expect(files['seed-h.network-config']).toContain('"10.2.0.2/24"');
     expect(files['network-core.xml']).toContain("<bridge name='br-core' stp='off' delay='0'/>");
     expect(files['network-core.xml']).not.toContain('<forward');

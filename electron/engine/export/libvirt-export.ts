@@ -10,10 +10,11 @@
 import { LabValidationError, validateLab, type LabDocument, type LabDocumentInput, type Nic } from '../../../shared/lab.js';
 import { hostBridgeName, namespaceName, vmBridgesSorted } from '../../../shared/host-names.js';
 import { guestKernelCmdline, nicMac } from '../../../shared/guest-cmdline.js';
-import { NIC_BRIDGE_SLOT, SEED_DISK_SLOT, TCG_TB_SIZE_MIB, needsNicBridge, nicPlacement } from '../../../shared/qemu-spec.js';
+import { BALLOON_FUNCTION, NIC_BRIDGE_SLOT, SEED_DISK_SLOT, TCG_CACHE_MIB, needsNicBridge, nicPlacement } from '../../../shared/qemu-spec.js';
 import { SEED_FILES, renderSeed, seedImageCommand } from '../../../shared/cloud-init-seed.js';
 import { shComment, shQuote } from './shell-quote.js';
 import { ROOT_GUEST_DIR } from './bash-export.js';
+import { bootKindOf } from '../qemu/vm-spec.js';
 
 export interface LibvirtExport {
   /**
@@ -66,8 +67,9 @@ export function libvirtSeedDir(lab: LabDocument): string {
   return `/var/lib/wirebench/seeds/${namespaceName(lab)}`;
 }
 
-function pciAddress(bus: number, slot: number): string {
-  return `<address type='pci' domain='0x0000' bus='0x${bus.toString(16).padStart(2, '0')}' slot='0x${slot.toString(16).padStart(2, '0')}' function='0x0'/>`;
+function pciAddress(bus: number, slot: number, fn = 0, multifunction = false): string {
+  const multi = multifunction ? ` multifunction='on'` : '';
+  return `<address type='pci' domain='0x0000' bus='0x${bus.toString(16).padStart(2, '0')}' slot='0x${slot.toString(16).padStart(2, '0')}' function='0x${fn.toString(16)}'${multi}/>`;
 }
 
 function interfaceXml(lab: LabDocument, nic: Nic, index: number): string[] {
@@ -131,7 +133,7 @@ function domainXml(lab: LabDocument, vmName: string): string {
     `      <source file='${xmlText(`${libvirtSeedDir(lab)}/seed-${vmName}.iso`)}'/>`,
     `      <target dev='${vm.image.kind === 'tiny' ? 'vda' : 'vdb'}' bus='virtio'/>`,
     `      <readonly/>`,
-    `      ${pciAddress(0, SEED_DISK_SLOT)}`,
+    `      ${pciAddress(0, SEED_DISK_SLOT, 0, true)}`,
     `    </disk>`,
   );
   const nicsByBridge = new Map(lab.nics.filter((n) => n.vm === vmName).map((n) => [n.bridge, n]));
@@ -146,6 +148,11 @@ function domainXml(lab: LabDocument, vmName: string): string {
     // libvirt refuses a title with a line break; the lab name may hold one.
     `  <title>${xmlText(shComment(`Wirebench lab "${lab.name}": VM ${vmName}`))}</title>`,
     `  <memory unit='MiB'>${vm.memoryMiB}</memory>`,
+    // Guest RAM from a memfd, as the app's `memory-backend-memfd` (shared/qemu-spec.ts says why).
+    `  <memoryBacking>`,
+    `    <source type='memfd'/>`,
+    `    <access mode='shared'/>`,
+    `  </memoryBacking>`,
     `  <vcpu>${vm.cpus}</vcpu>`,
     `  <os>`,
     ...os,
@@ -153,7 +160,7 @@ function domainXml(lab: LabDocument, vmName: string): string {
     // The same right-sized TCG translation cache as the app's `-accel tcg,tb-size=` (libvirt ≥ 8.0).
     `  <features>`,
     `    <tcg>`,
-    `      <tb-cache unit='MiB'>${TCG_TB_SIZE_MIB}</tb-cache>`,
+    `      <tb-cache unit='MiB'>${TCG_CACHE_MIB[bootKindOf(vm.image)]}</tb-cache>`,
     `    </tcg>`,
     `  </features>`,
     `  <on_poweroff>destroy</on_poweroff>`,
@@ -169,8 +176,10 @@ function domainXml(lab: LabDocument, vmName: string): string {
     `    <console type='pty'>`,
     `      <target type='serial' port='0'/>`,
     `    </console>`,
-    // Like QEMU's -nodefaults in the app: no balloon device the guest has no driver for.
-    `    <memballoon model='none'/>`,
+    // The app's balloon: free page reporting only, beside the seed disk.
+    `    <memballoon model='virtio' freePageReporting='on'>`,
+    `      ${pciAddress(0, SEED_DISK_SLOT, BALLOON_FUNCTION)}`,
+    `    </memballoon>`,
     `  </devices>`,
     `</domain>`,
     '',

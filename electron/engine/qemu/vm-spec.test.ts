@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { validateLab, type LabDocument, type LabDocumentInput } from '../../../shared/lab.js';
 import { defaultMac, tapName } from '../../../shared/host-names.js';
 import { guestKernelCmdline } from '../../../shared/guest-cmdline.js';
-import { MAX_NICS_PER_VM, TCG_TB_SIZE_MIB, qemuArgs } from '../../../shared/qemu-spec.js';
+import { MAX_NICS_PER_VM, TCG_CACHE_MIB, qemuArgs } from '../../../shared/qemu-spec.js';
 import { vmQemuSpec, type VmSpecOptions } from './vm-spec.js';
 
 function lab(input: LabDocumentInput): LabDocument {
@@ -78,7 +78,7 @@ describe('vmQemuSpec', () => {
     expect(devices[26]).toContain(',bus=nicbr,addr=0x1,');
     expect(devices[MAX_NICS_PER_VM - 1]).toContain(',bus=nicbr,addr=0x1f,');
     expect(args).toContain('pci-bridge,id=nicbr,chassis_nr=1,addr=0x1d');
-    expect(args).toContain('virtio-blk-pci,drive=seed0,id=seed,addr=0x1e');
+    expect(args).toContain('virtio-blk-pci,drive=seed0,id=seed,multifunction=on,addr=0x1e.0');
     expect(args).toContain('file=/run/wirebench/0/wb-de3a0c1e/v.seed.iso,format=raw,if=none,id=seed0,readonly=on');
     // Few NICs: no bridge at all.
     expect(qemuArgs(vmQemuSpec(demo, 'r', opts)).some((a) => a.startsWith('pci-bridge'))).toBe(false);
@@ -116,9 +116,30 @@ describe('vmQemuSpec', () => {
     const args = (accel: VmSpecOptions['accel']) => qemuArgs(vmQemuSpec(demo, 'a', { ...opts, accel })).join(' ');
     expect(args({ accelerators: ['kvm'], cpu: 'host' })).toContain('-accel kvm -cpu host');
     // TCG's translation cache is right-sized on the tcg accelerator only (shared/qemu-spec.ts).
-    expect(args({ accelerators: ['kvm', 'tcg'], cpu: 'max' })).toContain(`-accel kvm -accel tcg,tb-size=${TCG_TB_SIZE_MIB} -cpu max`);
-    expect(args({ accelerators: ['tcg'], cpu: 'max' })).toContain(`-accel tcg,tb-size=${TCG_TB_SIZE_MIB} -cpu max`);
+    expect(args({ accelerators: ['kvm', 'tcg'], cpu: 'max' })).toContain(`-accel kvm -accel tcg,tb-size=${TCG_CACHE_MIB.kernel} -cpu max`);
+    expect(args({ accelerators: ['tcg'], cpu: 'max' })).toContain(`-accel tcg,tb-size=${TCG_CACHE_MIB.kernel} -cpu max`);
     expect(args({ accelerators: ['kvm'], cpu: 'host' })).not.toContain('tb-size');
+  });
+
+  it('sizes the translation cache by how the VM boots: small for the tiny guest, larger for a disk image', () => {
+    const l = lab({ format: 'wirebench/1', name: 'both', vms: [{ name: 't' }, { name: 'd', image: { kind: 'qcow2', path: '/images/d.qcow2' } }] });
+    const args = (vm: string) => qemuArgs(vmQemuSpec(l, vm, { ...opts, accel: { accelerators: ['tcg'], cpu: 'max' } })).join(' ');
+    expect(TCG_CACHE_MIB.kernel).toBeLessThan(TCG_CACHE_MIB.disk);
+    expect(args('t')).toContain(`-accel tcg,tb-size=${TCG_CACHE_MIB.kernel} `);
+    expect(args('d')).toContain(`-accel tcg,tb-size=${TCG_CACHE_MIB.disk} `);
+  });
+
+  it('gives every VM memfd-backed RAM of its size and a balloon that reports free pages', () => {
+    const l = lab({ format: 'wirebench/1', name: 'mem', vms: [{ name: 't', memoryMiB: 160 }, { name: 'd', image: { kind: 'qcow2', path: '/images/d.qcow2' } }] });
+    for (const vm of ['t', 'd']) {
+      const argv = qemuArgs(vmQemuSpec(l, vm, opts));
+      const size = argv[argv.indexOf('-m') + 1];
+      expect(argv[argv.indexOf('-machine') + 1]).toBe('pc,memory-backend=ram0');
+      expect(argv).toContain(`memory-backend-memfd,id=ram0,size=${size}M`);
+      expect(argv.filter((a) => a.startsWith('virtio-balloon-pci,'))).toEqual(['virtio-balloon-pci,id=balloon,free-page-reporting=on,addr=0x1e.1']);
+      expect(argv.find((a) => a.startsWith('virtio-blk-pci,drive=seed0'))).toContain('multifunction=on,addr=0x1e.0');
+    }
+    expect(qemuArgs(vmQemuSpec(l, 't', opts))).toContain('memory-backend-memfd,id=ram0,size=160M');
   });
 
   it('refuses an unknown VM, naming the VMs there are', () => {

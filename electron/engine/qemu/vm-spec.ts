@@ -25,6 +25,11 @@ export interface VmSpecOptions {
   disks?: Readonly<Record<string, string>>;
 }
 
+/** How a VM boots: the tiny guest from its kernel and initramfs, any other image from its disk. */
+export function bootKindOf(image: LabDocument['vms'][number]['image']): QemuSpec['boot']['kind'] {
+  return image.kind === 'tiny' ? 'kernel' : 'disk';
+}
+
 export function vmQemuSpec(lab: LabDocument, vmName: string, opts: VmSpecOptions): QemuSpec {
   const vm = lab.vms.find((v) => v.name === vmName);
   if (!vm) {

@@ -37,11 +37,12 @@ qemu_args() {
     a)
       QEMU_ARGS=(
         -name 'guest=a,process=wb-a'
-        -machine pc
-        "${ACCEL_ARGS[@]}"
+        -machine 'pc,memory-backend=ram0'
+        "${ACCEL_ARGS[@]/#tcg/tcg,tb-size=16}"
         -cpu "${CPU}"
         -smp 1
         -m 128
+        -object 'memory-backend-memfd,id=ram0,size=128M'
         -nodefaults
         -no-user-config
         -display none
@@ -53,9 +54,10 @@ qemu_args() {
         -serial chardev:agent0
         -kernel "${KERNEL}"
         -initrd "${INITRD}"
-        -append 'console=ttyS0 quiet panic=-1'
+        -append 'console=ttyS0 quiet panic=-1 tsc=reliable nowatchdog psi=0 cgroup_disable=memory sysctl.vm.compaction_proactiveness=0 sysctl.vm.stat_interval=10'
         -drive "file=${RUN_DIR}/a.seed.iso,format=raw,if=none,id=seed0,readonly=on"
-        -device 'virtio-blk-pci,drive=seed0,id=seed,addr=0x1e'
+        -device 'virtio-blk-pci,drive=seed0,id=seed,multifunction=on,addr=0x1e.0'
+        -device 'virtio-balloon-pci,id=balloon,free-page-reporting=on,addr=0x1e.1'
         -netdev 'tap,id=net-lan,ifname=a.lan,script=no,downscript=no'
         -device 'virtio-net-pci,netdev=net-lan,id=nic-lan,mac=52:54:00:50:07:e8,addr=0x3,csum=off,gso=off,host_tso4=off,host_tso6=off,host_ecn=off,host_ufo=off,guest_csum=off,guest_tso4=off,guest_tso6=off,guest_ecn=off,guest_ufo=off'
         -daemonize
@@ -65,11 +67,12 @@ qemu_args() {
     b)
       QEMU_ARGS=(
         -name 'guest=b,process=wb-b'
-        -machine pc
-        "${ACCEL_ARGS[@]}"
+        -machine 'pc,memory-backend=ram0'
+        "${ACCEL_ARGS[@]/#tcg/tcg,tb-size=16}"
         -cpu "${CPU}"
         -smp 1
         -m 128
+        -object 'memory-backend-memfd,id=ram0,size=128M'
         -nodefaults
         -no-user-config
         -display none
@@ -81,9 +84,10 @@ qemu_args() {
         -serial chardev:agent0
         -kernel "${KERNEL}"
         -initrd "${INITRD}"
-        -append 'console=ttyS0 quiet panic=-1'
+        -append 'console=ttyS0 quiet panic=-1 tsc=reliable nowatchdog psi=0 cgroup_disable=memory sysctl.vm.compaction_proactiveness=0 sysctl.vm.stat_interval=10'
         -drive "file=${RUN_DIR}/b.seed.iso,format=raw,if=none,id=seed0,readonly=on"
-        -device 'virtio-blk-pci,drive=seed0,id=seed,addr=0x1e'
+        -device 'virtio-blk-pci,drive=seed0,id=seed,multifunction=on,addr=0x1e.0'
+        -device 'virtio-balloon-pci,id=balloon,free-page-reporting=on,addr=0x1e.1'
         -netdev 'tap,id=net-lan,ifname=b.lan,script=no,downscript=no'
         -device 'virtio-net-pci,netdev=net-lan,id=nic-lan,mac=52:54:00:45:cc:6a,addr=0x3,csum=off,gso=off,host_tso4=off,host_tso6=off,host_ecn=off,host_ufo=off,guest_csum=off,guest_tso4=off,guest_tso6=off,guest_ecn=off,guest_ufo=off'
         -daemonize
@@ -93,11 +97,12 @@ qemu_args() {
     r)
       QEMU_ARGS=(
         -name 'guest=r,process=wb-r'
-        -machine pc
-        "${ACCEL_ARGS[@]}"
+        -machine 'pc,memory-backend=ram0'
+        "${ACCEL_ARGS[@]/#tcg/tcg,tb-size=16}"
         -cpu "${CPU}"
         -smp 1
         -m 128
+        -object 'memory-backend-memfd,id=ram0,size=128M'
         -nodefaults
         -no-user-config
         -display none
@@ -109,9 +114,10 @@ qemu_args() {
         -serial chardev:agent0
         -kernel "${KERNEL}"
         -initrd "${INITRD}"
-        -append 'console=ttyS0 quiet panic=-1'
+        -append 'console=ttyS0 quiet panic=-1 tsc=reliable nowatchdog psi=0 cgroup_disable=memory sysctl.vm.compaction_proactiveness=0 sysctl.vm.stat_interval=10'
         -drive "file=${RUN_DIR}/r.seed.iso,format=raw,if=none,id=seed0,readonly=on"
-        -device 'virtio-blk-pci,drive=seed0,id=seed,addr=0x1e'
+        -device 'virtio-blk-pci,drive=seed0,id=seed,multifunction=on,addr=0x1e.0'
+        -device 'virtio-balloon-pci,id=balloon,free-page-reporting=on,addr=0x1e.1'
         -netdev 'tap,id=net-lan,ifname=r.lan,script=no,downscript=no'
         -device 'virtio-net-pci,netdev=net-lan,id=nic-lan,mac=52:54:00:17:17:9c,addr=0x3,csum=off,gso=off,host_tso4=off,host_tso6=off,host_ecn=off,host_ufo=off,guest_csum=off,guest_tso4=off,guest_tso6=off,guest_ecn=off,guest_ufo=off'
         -netdev 'tap,id=net-wan,ifname=r.wan,script=no,downscript=no'
@@ -314,15 +320,15 @@ build_seed() {
 # do with /dev/kvm (missing|denied|usable). The app's rule (shared/accel-rule.ts), table for table.
 accel_rule() {
   case "$1:$2" in
-    auto:missing) ACCEL_ARGS=(-accel 'tcg,tb-size=32') CPU=max KVM_DENIED=0 ;;
-    auto:denied) ACCEL_ARGS=(-accel 'tcg,tb-size=32') CPU=max KVM_DENIED=1 ;;
-    auto:usable) ACCEL_ARGS=(-accel kvm -accel 'tcg,tb-size=32') CPU=max KVM_DENIED=0 ;;
+    auto:missing) ACCEL_ARGS=(-accel tcg) CPU=max KVM_DENIED=0 ;;
+    auto:denied) ACCEL_ARGS=(-accel tcg) CPU=max KVM_DENIED=1 ;;
+    auto:usable) ACCEL_ARGS=(-accel kvm -accel tcg) CPU=max KVM_DENIED=0 ;;
     kvm:missing) return 1 ;;
     kvm:denied) return 1 ;;
     kvm:usable) ACCEL_ARGS=(-accel kvm) CPU=host KVM_DENIED=0 ;;
-    tcg:missing) ACCEL_ARGS=(-accel 'tcg,tb-size=32') CPU=max KVM_DENIED=0 ;;
-    tcg:denied) ACCEL_ARGS=(-accel 'tcg,tb-size=32') CPU=max KVM_DENIED=0 ;;
-    tcg:usable) ACCEL_ARGS=(-accel 'tcg,tb-size=32') CPU=max KVM_DENIED=0 ;;
+    tcg:missing) ACCEL_ARGS=(-accel tcg) CPU=max KVM_DENIED=0 ;;
+    tcg:denied) ACCEL_ARGS=(-accel tcg) CPU=max KVM_DENIED=0 ;;
+    tcg:usable) ACCEL_ARGS=(-accel tcg) CPU=max KVM_DENIED=0 ;;
     *) return 1 ;;
   esac
 }
