@@ -85,11 +85,16 @@ function qemuArgsFunction(lab: LabDocument): string {
     const body = argvLines(qemuArgs(spec)).map((l) => `        ${l}`).join('\n');
     return `    ${shQuote(vm.name)})\n      QEMU_ARGS=(\n${body}\n      )\n      ;;`;
   });
+  return vmCaseFunction(`# Each VM's QEMU command line: exactly the one the Wirebench app runs (shared/qemu-spec.ts).`, 'qemu_args', cases);
+}
+
+/** A bash function that picks its body by VM name (`$1`), and says so when there is no such VM. */
+function vmCaseFunction(comment: string, name: string, arms: string[]): string {
   return [
-    `# Each VM's QEMU command line: exactly the one the Wirebench app runs (shared/qemu-spec.ts).`,
-    `qemu_args() {`,
+    comment,
+    `${name}() {`,
     `  case $1 in`,
-    ...cases,
+    ...arms,
     `    *)`,
     `      warn "no VM named '$1'"`,
     `      return 1`,
@@ -225,16 +230,7 @@ function seedFunctions(lab: LabDocument): string {
   });
   const build = seedImageCommand('"$dir"', '"$RUN_DIR/$1.seed.iso"').map((w) => (w.startsWith('"') ? w : shQuote(w)));
   return [
-    `# Each VM's cloud-init seed (shared/cloud-init-seed.ts): hostname, NICs, routes, hosts, startup.`,
-    `write_seed() {`,
-    `  case $1 in`,
-    ...cases,
-    `    *)`,
-    `      warn "no VM named '$1'"`,
-    `      return 1`,
-    `      ;;`,
-    `  esac`,
-    `}`,
+    vmCaseFunction(`# Each VM's cloud-init seed (shared/cloud-init-seed.ts): hostname, NICs, routes, hosts, startup.`, 'write_seed', cases),
     ``,
     `# The seed image QEMU attaches read-only, built as the app builds it.`,
     `build_seed() {`,
