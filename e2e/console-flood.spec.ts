@@ -8,12 +8,10 @@
  * for 20 MB, so this has its own file and timeout. WIREBENCH_FLOOD_BYTES changes the size.
  * Needs root, QEMU and the tiny guest (`make setup`).
  */
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { namespaceName } from '../shared/host-names.js';
-import { namespaces } from '../electron/engine/test-support/system-lab.js';
 import { percentile } from '../bench/report.js';
-import { startApp, type AppUnderTest } from './support/app-under-test.js';
+import { downAndClose, startApp, type AppUnderTest } from './support/app-under-test.js';
 import { consoleText, demoLabFile, floodCommand, openConsoleByDoubleClick, outputOf, startFrameSampler, typeLine, waitConnected, waitInConsole } from './support/consoles.js';
 import { missingChromium, missingLabHost, skipWhenMissing } from './support/prerequisites.js';
 
@@ -29,17 +27,10 @@ describe.skipIf(skip)('a console flood', () => {
   const namespace = namespaceName({ id: lab.id, name: 'e2e-flood' });
 
   beforeAll(async () => {
-    const staticDir = process.env.WIREBENCH_E2E_RENDERER_DIR;
-    app = await startApp({ file: lab.file, query: '&testHooks=1', ...(staticDir ? { staticDir } : {}) });
+    app = await startApp({ file: lab.file, query: '&testHooks=1' });
   }, 180_000);
 
-  afterAll(async () => {
-    await app?.mode.engine.invoke('lab.down', {}).catch(() => undefined);
-    const left = namespaces().includes(namespace);
-    await app?.close();
-    if (left) execFileSync('ip', ['netns', 'del', namespace], { stdio: 'ignore' });
-    expect(left, `lab.down left namespace ${namespace} behind`).toBe(false);
-  }, 120_000);
+  afterAll(() => downAndClose(app, namespace, { expectDown: true }), 120_000);
 
   it('starts the lab and opens the console of a', async () => {
     await app.page.getByTestId('lab-start').click();

@@ -8,11 +8,10 @@
  * context menu. The 20 MB flood has its own file (console-flood.spec.ts).
  * Needs root, QEMU and the tiny guest (`make setup`).
  */
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { namespaceName } from '../shared/host-names.js';
 import { namespaces } from '../electron/engine/test-support/system-lab.js';
-import { startApp, type AppUnderTest } from './support/app-under-test.js';
+import { downAndClose, startApp, type AppUnderTest } from './support/app-under-test.js';
 import { consoleText, demoLabFile, openConsoleByDoubleClick, outputOf, typeLine } from './support/consoles.js';
 import { missingChromium, missingLabHost, skipWhenMissing } from './support/prerequisites.js';
 
@@ -47,24 +46,10 @@ describe.skipIf(skip)('VM consoles with running guests', () => {
 
   beforeAll(async () => {
     // No accel option and (in CI) no WIREBENCH_ACCEL: the path a person takes.
-    // WIREBENCH_E2E_RENDERER_DIR: a renderer built elsewhere (so a rebuild never swaps out/renderer under another run).
-    const staticDir = process.env.WIREBENCH_E2E_RENDERER_DIR;
-    app = await startApp({ file: lab.file, query: '&testHooks=1', ...(staticDir ? { staticDir } : {}) });
+    app = await startApp({ file: lab.file, query: '&testHooks=1' });
   }, 180_000);
 
-  afterAll(async () => {
-    await app?.mode.engine.invoke('lab.down', {}).catch(() => undefined);
-    const left = namespaces().includes(namespace);
-    await app?.close();
-    if (left) {
-      try {
-        execFileSync('ip', ['netns', 'del', namespace], { stdio: 'ignore' });
-      } catch {
-        // gone meanwhile
-      }
-    }
-    expect(left, `lab.down left namespace ${namespace} behind`).toBe(false);
-  }, 120_000);
+  afterAll(() => downAndClose(app, namespace, { expectDown: true }), 120_000);
 
   it('starts the demo lab with the Start button: every VM runs', async () => {
     const { page } = app;

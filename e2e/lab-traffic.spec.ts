@@ -4,10 +4,9 @@
  * ping fails), plug it back (the ping works again). Needs root, QEMU and the built tiny guest
  * (`make setup`); the guest shell is reached through the engine's `vm.run`.
  */
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { namespaceName } from '../shared/host-names.js';
-import { buildTwoVmLab, emptyLabFile, nameAndAddress, startApp, type AppUnderTest } from './support/app-under-test.js';
+import { buildTwoVmLab, downAndClose, emptyLabFile, nameAndAddress, startApp, type AppUnderTest } from './support/app-under-test.js';
 import { missingChromium, missingLabHost, skipWhenMissing } from './support/prerequisites.js';
 
 const skip = skipWhenMissing('e2e/lab-traffic.spec.ts', missingChromium(), missingLabHost());
@@ -26,16 +25,7 @@ describe.skipIf(skip)('designer with running VMs', () => {
     namespace = namespaceName((await app.mode.engine.invoke('lab.current', {}))!.document);
   }, 180_000);
 
-  afterAll(async () => {
-    await app?.mode.engine.invoke('lab.down', {}).catch(() => undefined);
-    await app?.close();
-    // Never leave a namespace behind, even when a step failed half-way.
-    try {
-      execFileSync('ip', ['netns', 'del', namespace], { stdio: 'ignore' });
-    } catch {
-      // already gone: the normal case
-    }
-  }, 120_000);
+  afterAll(() => downAndClose(app, namespace), 120_000);
 
   it('builds the lab in the UI and starts it with the Start button', async () => {
     const { page } = app;

@@ -4,11 +4,9 @@
  * route added in the VM inspector reaches the running guest live, and undo takes it away
  * again. Runs on the default accelerator path. Needs root, QEMU and the tiny guest.
  */
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { namespaceName } from '../shared/host-names.js';
-import { namespaces } from '../electron/engine/test-support/system-lab.js';
-import { startApp, type AppUnderTest } from './support/app-under-test.js';
+import { downAndClose, startApp, type AppUnderTest } from './support/app-under-test.js';
 import { demoLabFile } from './support/consoles.js';
 import { missingChromium, missingLabHost, skipWhenMissing } from './support/prerequisites.js';
 
@@ -24,13 +22,7 @@ describe.skipIf(skip)('node configuration in the app', () => {
     app = await startApp({ file: lab.file });
   }, 180_000);
 
-  afterAll(async () => {
-    await app?.mode.engine.invoke('lab.down', {}).catch(() => undefined);
-    const left = namespaces().includes(namespace);
-    await app?.close();
-    if (left) execFileSync('ip', ['netns', 'del', namespace], { stdio: 'ignore' });
-    expect(left, `lab.down left namespace ${namespace} behind`).toBe(false);
-  }, 120_000);
+  afterAll(() => downAndClose(app, namespace, { expectDown: true }), 120_000);
 
   it('the demo routes right after Start: a reaches the wan side through r, with nothing typed; a route added to a in the inspector before Start is there', async () => {
     const { page } = app;

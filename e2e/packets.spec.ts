@@ -13,7 +13,7 @@ import { namespaceName } from '../shared/host-names.js';
 import { serializeLab } from '../shared/lab.js';
 import { twoVmLab } from '../electron/engine/test-support/system-lab.js';
 import { udpRecords, writePcap } from '../packet/node.js';
-import { startApp, type AppUnderTest } from './support/app-under-test.js';
+import { downAndClose, startApp, type AppUnderTest } from './support/app-under-test.js';
 import { missingChromium, missingLabHost, skipWhenMissing } from './support/prerequisites.js';
 
 const skip = skipWhenMissing('e2e/packets.spec.ts', missingChromium(), missingLabHost());
@@ -38,15 +38,7 @@ describe.skipIf(skip)('packet viewer with real guests', () => {
     await app.mode.engine.invoke('lab.up', {});
   }, 180_000);
 
-  afterAll(async () => {
-    await app?.mode.engine.invoke('lab.down', {}).catch(() => undefined);
-    await app?.close();
-    try {
-      execFileSync('ip', ['netns', 'del', namespaceName(lab)], { stdio: 'ignore' });
-    } catch {
-      // already gone: the normal case
-    }
-  }, 120_000);
+  afterAll(() => downAndClose(app, namespaceName(lab)), 120_000);
 
   it('opens a capture on a/eth0 from the cable and shows ICMP rows as a pings b', async () => {
     const { page } = app;

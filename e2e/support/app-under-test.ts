@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { LAB_FORMAT } from '../../shared/lab.js';
+import { expect } from 'vitest';
 import { startBrowserMode, type BrowserMode, type BrowserModeOptions } from '../../electron/engine/server/browser-mode.js';
+import { namespaces } from '../../electron/engine/test-support/system-lab.js';
 import { launchChromium } from './chromium.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -37,10 +39,15 @@ export interface AppUnderTest {
   close(): Promise<void>;
 }
 
+/**
+ * The app in browser mode with Chromium on its page. WIREBENCH_E2E_RENDERER_DIR serves a renderer
+ * built elsewhere (so a rebuild never swaps out/renderer under another run).
+ */
 export async function startApp(options: BrowserModeOptions & { query?: string } = {}): Promise<AppUnderTest> {
-  ensureRendererBuilt();
+  const builtElsewhere = process.env.WIREBENCH_E2E_RENDERER_DIR;
+  if (!builtElsewhere) ensureRendererBuilt();
   mkdirSync(SCREENSHOTS, { recursive: true });
-  const mode = await startBrowserMode({ staticDir: RENDERER_DIR, ...options });
+  const mode = await startBrowserMode({ staticDir: builtElsewhere ?? RENDERER_DIR, ...options });
   const chromium = await launchChromium();
   const page = await chromium.context.newPage();
   const errors: string[] = [];
@@ -59,6 +66,25 @@ export async function startApp(options: BrowserModeOptions & { query?: string } 
       if (errors.length) throw new Error(`the page threw: ${errors.join('; ')}`);
     },
   };
+}
+
+/**
+ * The end of every spec that starts a lab: `lab down` through the app's engine, then the app
+ * closed. Never leaves the namespace behind, even when a step failed half-way; with
+ * `expectDown`, a namespace `lab down` left is a failure (after it is removed).
+ */
+export async function downAndClose(app: AppUnderTest | undefined, namespace: string, options: { expectDown?: boolean } = {}): Promise<void> {
+  await app?.mode.engine.invoke('lab.down', {}).catch(() => undefined);
+  const left = namespace !== '' && namespaces().includes(namespace);
+  await app?.close();
+  if (left) {
+    try {
+      execFileSync('ip', ['netns', 'del', namespace], { stdio: 'ignore' });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  if (options.expectDown) expect(left, `lab.down left namespace ${namespace} behind`).toBe(false);
 }
 
 /** Drags from the centre of one element to a point, in small steps (React Flow needs real moves). */
