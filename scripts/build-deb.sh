@@ -14,7 +14,7 @@
 #   /usr/lib/wirebench/helper/wirebench-helper.mjs   the helper bundle it starts (a root engine
 #                                                    finds it next to the CLI: defaultHelperPath)
 #   /usr/lib/wirebench/assets/labs/                  bundled labs (demo.lab.json, routed.lab.json)
-#   /usr/lib/wirebench/assets/guest/                 the tiny guest's recipe (build.sh, init)
+#   /usr/lib/wirebench/assets/guest/                 the tiny guest's recipe (build.sh, init, cmdline)
 #   /usr/share/polkit-1/actions/org.wirebench.helper.policy
 #
 # The tiny guest is not in the package (it is built from the host's own Debian packages): the
@@ -60,6 +60,7 @@ find "$root$lib/renderer" -name '*.map' -delete
 install -m 0644 assets/labs/*.lab.json "$root$lib/assets/labs/"
 install -m 0755 assets/guest/build.sh "$root$lib/assets/guest/build.sh"
 install -m 0755 assets/guest/init "$root$lib/assets/guest/init"
+install -m 0644 assets/guest/cmdline "$root$lib/assets/guest/cmdline"
 install -m 0644 assets/polkit/org.wirebench.helper.policy "$root/usr/share/polkit-1/actions/"
 printf 'Wirebench %s\nLicense: GPL-2.0-or-later\n' "$version" >"$root/usr/share/doc/wirebench/copyright"
 
@@ -93,7 +94,7 @@ Version: $version
 Architecture: amd64
 Maintainer: Wirebench developers <wirebench@localhost>
 Installed-Size: $installed_kib
-Depends: nodejs (>= 20), qemu-system-x86, tcpdump, ethtool, iproute2, util-linux, busybox-static, cpio, xorriso, pkexec
+Depends: nodejs (>= 20), qemu-system-x86, tcpdump, ethtool, iproute2, util-linux, busybox-static, cpio, xorriso, dosfstools, mtools, syslinux, syslinux-common, pkexec
 Section: net
 Priority: optional
 Homepage: https://github.com/wirebench/wirebench

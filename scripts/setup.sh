@@ -7,9 +7,11 @@ cd "$(dirname "$0")/.."
 # Everything the app and its tests run: QEMU and its image tool, busybox and cpio for the tiny
 # guest, ip/tc/tcpdump/setpriv/ethtool for labs, tshark for checking captures, Chromium for e2e tests,
 # ShellCheck and libvirt-clients for checking exports, socat for exported scripts' consoles,
-# xorriso for the guests' cloud-init seed images, cloud-init for checking them (`cloud-init schema`).
+# xorriso for the guests' cloud-init seed images, cloud-init for checking them (`cloud-init schema`),
+# dosfstools, mtools and syslinux for the tiny guest's boot disk.
 packages=(qemu-system-x86 qemu-utils tcpdump ethtool busybox-static cpio iproute2 util-linux procps
-  tshark chromium shellcheck libvirt-clients libxml2-utils pkexec socat tcpreplay xorriso cloud-init)
+  tshark chromium shellcheck libvirt-clients libxml2-utils pkexec socat tcpreplay xorriso cloud-init
+  dosfstools mtools syslinux syslinux-common)
 
 missing=()
 for p in "${packages[@]}"; do

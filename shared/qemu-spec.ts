@@ -24,12 +24,14 @@ const safePath = z
  * hot-plugged NIC never shifts the others:
  *
  *   0x00 host bridge, 0x01 PIIX (ISA, IDE, ACPI)       (the machine's own)
- *   0x02 a disk image's boot disk (QEMU's first free slot; tiny guests leave it empty)
+ *   0x02 the boot disk: the tiny guest's boot.img, or a disk image (QEMU's first free slot)
  *   0x03–0x1c NICs 0–25 on the root bus
  *   0x1d a PCI bridge (`nicbr`), only when a VM has more NICs: NICs 26–56 in its slots 1–31
  *   0x1e the cloud-init seed disk (read-only virtio-blk); function 1: the memory balloon
  *   0x1f a disk image's guest-agent bus (virtio-serial)
  */
+/** Where the tiny guest's boot disk sits (a disk image's boot disk takes the same, first free, slot). */
+export const BOOT_DISK_SLOT = 2;
 export const FIRST_NIC_SLOT = 3;
 /** Last root-bus slot for a NIC (hot-plugged NICs go to free slots up to here). */
 export const LAST_ROOT_NIC_SLOT = 0x1c;
@@ -74,16 +76,11 @@ export const qemuSpecSchema = z.strictObject({
   cpu: z.enum(['host', 'max']),
   cpus: z.number().int().min(1).max(64),
   memoryMiB: z.number().int().min(64).max(65_536),
-  /** Tiny guest: kernel + initramfs + command line. A disk image boots on its own. */
-  boot: z.discriminatedUnion('kind', [
-    z.strictObject({
-      kind: z.literal('kernel'),
-      kernel: safePath,
-      initrd: safePath,
-      append: z.string().max(1000).refine((s) => !/[\0-\x1f\x7f]/.test(s), 'must not contain control characters'),
-    }),
-    z.strictObject({ kind: z.literal('disk'), disk: safePath }),
-  ]),
+  /**
+   * Tiny guest: its boot disk (assets/guest/build.sh: syslinux, kernel, initramfs and command
+   * line), shared read-only by every VM. A disk image: the VM's own qcow2.
+   */
+  boot: z.discriminatedUnion('kind', [z.strictObject({ kind: z.literal('tiny'), bootDisk: safePath }), z.strictObject({ kind: z.literal('disk'), disk: safePath })]),
   qmpSocket: safePath,
   serialSocket: safePath,
   serialLog: safePath,
@@ -144,14 +141,14 @@ export function netdevArg(nic: QemuNicSpec): string {
  * TCG's translation cache, in MiB (`-accel tcg,tb-size=`), by how the VM boots. QEMU 7.2's
  * default is 1 GiB per VM, mapped lazily but filled as the guest runs: a tiny guest's QEMU grew
  * to ~218 MiB RSS under TCG, most of it translated code it never reuses. A lab runs many small
- * guests on one host, so the tiny guest (`kernel`) gets 16 MiB. Less has a cliff: at 8 MiB the
+ * guests on one host, so the tiny guest (`tiny`) gets 16 MiB. Less has a cliff: at 8 MiB the
  * cache no longer holds the guest's working set once its init has real work to do (a 57-NIC
  * guest took 131 s to be ready instead of 29 s; one NIC, 5.6 s instead of 3.5 s), while 12 and
  * 16 boot alike; 16 leaves room for the lab's own startup commands. A disk image runs a whole
  * distribution and keeps 32. Measured in bench/scale, see docs/platform-notes.md. Only on the
  * `tcg` accelerator: KVM has no translation cache.
  */
-export const TCG_CACHE_MIB = { kernel: 16, disk: 32 } as const satisfies Record<QemuSpec['boot']['kind'], number>;
+export const TCG_CACHE_MIB = { tiny: 16, disk: 32 } as const satisfies Record<QemuSpec['boot']['kind'], number>;
 
 /** TCG's `-accel` value with the cache size for a VM that boots this way. */
 export function tcgAccelOption(bootKind: QemuSpec['boot']['kind']): string {
@@ -194,9 +191,12 @@ export function qemuArgs(spec: QemuSpec): string[] {
     '-serial', 'chardev:serial0',
     '-chardev', `socket,id=agent0,path=${spec.agentSocket},server=on,wait=off`,
   ];
-  if (spec.boot.kind === 'kernel') {
+  if (spec.boot.kind === 'tiny') {
     args.push('-serial', 'chardev:agent0');
-    args.push('-kernel', spec.boot.kernel, '-initrd', spec.boot.initrd, '-append', spec.boot.append);
+    // A disk, not `-kernel`/`-initrd`: QEMU keeps its own 14 MiB copy of a `-kernel` for resets;
+    // a read-only disk's pages are the host's page cache, one copy for every VM.
+    args.push('-drive', `file=${spec.boot.bootDisk},format=raw,if=none,id=boot0,readonly=on`);
+    args.push('-device', `virtio-blk-pci,drive=boot0,id=boot,addr=0x${BOOT_DISK_SLOT.toString(16)},bootindex=0`);
   } else {
     // The port name cloud images' qemu-guest-agent looks for; the bus sits in the last PCI slot,
     // clear of the NICs' fixed slots from FIRST_NIC_SLOT up.

@@ -41,7 +41,7 @@ describe('assets/guest/build.sh', () => {
     const first = await runBuild([]);
     expect(first.code, first.stdout).toBe(0);
     const guest = findTinyGuest();
-    const files = [guest.kernel, guest.initrd, join(tinyGuestDir(), 'VERSION')];
+    const files = [guest.bootDisk, guest.kernel, guest.initrd, join(tinyGuestDir(), 'VERSION')];
     const snapshot = (): Promise<Array<{ mtime: number; sha256: string }>> =>
       Promise.all(files.map(async (file) => ({ mtime: (await stat(file)).mtimeMs, sha256: createHash('sha256').update(await readFile(file)).digest('hex') })));
     const before = await snapshot();
@@ -63,7 +63,8 @@ describe('assets/guest/build.sh', () => {
     await execFile('mkdir', ['-p', recipe, cache]);
     await copyFile(buildSh, join(recipe, 'build.sh'));
     await copyFile(join(here, 'init'), join(recipe, 'init'));
-    for (const name of ['vmlinuz', 'initrd.img', 'VERSION']) await copyFile(join(tinyGuestDir(), name), join(cache, name));
+    await copyFile(join(here, 'cmdline'), join(recipe, 'cmdline'));
+    for (const name of ['vmlinuz', 'initrd.img', 'boot.img', 'VERSION']) await copyFile(join(tinyGuestDir(), name), join(cache, name));
     const env = { ...process.env, WIREBENCH_GUEST_DIR: cache };
 
     expect((await runBuild(['--check'], env, join(recipe, 'build.sh'))).code).toBe(0);

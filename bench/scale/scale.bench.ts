@@ -82,10 +82,10 @@ const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / M
 
 /**
  * The app's argv without its right-sizing, i.e. what a tiny guest cost before: TCG's default
- * cache (no `tb-size`), anonymous guest RAM without a balloon, and the kernel command line
- * without the options that keep an idle guest asleep.
+ * cache (no `tb-size`), anonymous guest RAM without a balloon, and `-kernel`/`-initrd` with the
+ * old command line (no options that keep an idle guest asleep) instead of the boot disk.
  */
-function withQemuDefaults(argv: string[]): string[] {
+function withQemuDefaults(argv: string[], guest: { kernel: string; initrd: string }): string[] {
   const flags = new Set(['-nodefaults', '-no-user-config', '-daemonize']);
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -98,7 +98,8 @@ function withQemuDefaults(argv: string[]): string[] {
     if (value === undefined || value.startsWith('-')) throw new Error(`withQemuDefaults: "${option}" takes no value here; add it to the flags`);
     if (option === '-object' && value.startsWith('memory-backend-')) continue;
     if (option === '-device' && value.startsWith('virtio-balloon')) continue;
-    if (option === '-append') out.push(option, 'console=ttyS0 quiet panic=-1');
+    if (option === '-drive' && value.includes('id=boot0,')) out.push('-kernel', guest.kernel, '-initrd', guest.initrd, '-append', 'console=ttyS0 quiet panic=-1');
+    else if (option === '-device' && value.includes('drive=boot0,')) continue;
     else if (option === '-machine') out.push(option, 'pc');
     else if (option === '-accel') out.push(option, value.replace(/^tcg,tb-size=\d+$/, 'tcg'));
     else out.push(option, value);
@@ -123,7 +124,7 @@ async function baseline(lab: LabDocument): Promise<{ bootMs: number; rssMiBPerVm
   const seeds: Array<{ vm: string; file: string }> = [];
   for (const vm of lab.vms) {
     const spec = vmQemuSpec(lab, vm.name, { accel: { accelerators: ['tcg'], cpu: 'max' }, labDir, tinyGuest: guest });
-    const argv = withQemuDefaults(qemuArgs({ ...spec, memoryMiB: 128 }));
+    const argv = withQemuDefaults(qemuArgs({ ...spec, memoryMiB: 128 }), guest);
     seeds.push({ vm: vm.name, file: spec.seedImage });
     lines.push(`ip netns exec ${ns} setpriv --reuid=${nobody.uid} --regid=${nobody.gid} --clear-groups --inh-caps=-all qemu-system-x86_64 ${argv.map(q).join(' ')}`);
   }

@@ -86,7 +86,7 @@ function makeGenerator(random: () => number, hostLinks: string[], hostNamespaces
       accel: 'tcg',
       cpus: 1,
       memoryMiB: 64,
-      boot: { kind: 'kernel', kernel: '/boot/vmlinuz', initrd: '/boot/initrd.img', append: 'console=ttyS0' },
+      boot: { kind: 'tiny', bootDisk: '/var/cache/wirebench/guest/boot.img' },
       qmpSocket: '/run/wirebench/0/x/a.qmp',
       serialSocket: '/run/wirebench/0/x/a.serial',
       serialLog: '/run/wirebench/0/x/a.log',
@@ -172,7 +172,8 @@ function makeGenerator(random: () => number, hostLinks: string[], hostNamespaces
         ['memoryMiB', 1e9],
         ['name', 'A;B'],
         ['nics', Array.from({ length: 29 }, () => ({ netdevId: 'n', deviceId: 'd', tap: 't', mac: '52:54:00:00:00:01', linkUp: true }))],
-        ['boot', { kind: 'kernel', kernel: '/k', initrd: '/i', append: 'a\u0001b' }],
+        ['boot', { kind: 'tiny', bootDisk: 'relative/boot.img' }],
+        ['boot', { kind: 'kernel', kernel: '/k', initrd: '/i', append: 'console=ttyS0' }],
         ['boot', { kind: 'pxe' }],
         ['extra', ['-monitor', 'stdio']],
       ]);

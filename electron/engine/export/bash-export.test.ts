@@ -85,20 +85,20 @@ describe('exportBash', () => {
   }, 120_000);
 
   it('prints exactly the app argv (qemuArgs(vmQemuSpec(...))) once its variables are set', () => {
-    const run = { labDir: '/run/wirebench/0/wb-01234567', kernel: '/cache/guest/vmlinuz', initrd: '/cache/guest/initrd.img', disk: '/images/r1.qcow2' };
+    const run = { labDir: '/run/wirebench/0/wb-01234567', bootDisk: '/cache/guest/boot.img', disk: '/images/r1.qcow2' };
     const variant = parsed(variantInput);
     const file = writeScript(exportBash(variantInput));
     const decisions = [{ accelerators: ['tcg'], cpu: 'max' }, { accelerators: ['kvm', 'tcg'], cpu: 'max' }, { accelerators: ['kvm'], cpu: 'host' }] as const;
     for (const accel of decisions) {
-      const vars = { CPU: accel.cpu, RUN_DIR: run.labDir, KERNEL: run.kernel, INITRD: run.initrd, [diskVariable('router-1')]: run.disk };
+      const vars = { CPU: accel.cpu, RUN_DIR: run.labDir, BOOT_DISK: run.bootDisk, [diskVariable('router-1')]: run.disk };
       for (const vm of variant.vms) {
-        const expected = qemuArgs(vmQemuSpec(variant, vm.name, { accel: { accelerators: [...accel.accelerators], cpu: accel.cpu }, labDir: run.labDir, tinyGuest: { kernel: run.kernel, initrd: run.initrd }, disks: { 'router-1': run.disk } }));
+        const expected = qemuArgs(vmQemuSpec(variant, vm.name, { accel: { accelerators: [...accel.accelerators], cpu: accel.cpu }, labDir: run.labDir, tinyGuest: { bootDisk: run.bootDisk }, disks: { 'router-1': run.disk } }));
         expect(scriptArgv(file, vm.name, vars, accel.accelerators)).toEqual(expected);
       }
     }
     const demo = parsed(demoInput);
     const demoFile = writeScript(exportBash(demoInput));
-    const vars = { CPU: 'max', RUN_DIR: run.labDir, KERNEL: run.kernel, INITRD: run.initrd };
+    const vars = { CPU: 'max', RUN_DIR: run.labDir, BOOT_DISK: run.bootDisk };
     for (const vm of demo.vms) {
       expect(scriptArgv(demoFile, vm.name, vars)).toEqual(qemuArgs(vmQemuSpec(demo, vm.name, { accel: { accelerators: ['tcg'], cpu: 'max' }, labDir: run.labDir, tinyGuest: run })));
     }
@@ -133,14 +133,14 @@ describe('exportBash', () => {
 
   it('defaults image variables to the guest cache and the document, overridable from the environment', () => {
     const file = writeScript(exportBash(variantInput));
-    const show = 'source <(head -n -1 "$1"); printf "%s|%s|%s" "$KERNEL" "$INITRD" "$DISK_ROUTER_1"';
+    const show = 'source <(head -n -1 "$1"); printf "%s|%s" "$BOOT_DISK" "$DISK_ROUTER_1"';
     const asRoot = (env: Record<string, string>) =>
       execFileSync('bash', ['-c', show, 'bash', file], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/home/u', ...env } });
     if (process.getuid?.() === 0) {
-      expect(asRoot({})).toBe('/var/cache/wirebench/guest/vmlinuz|/var/cache/wirebench/guest/initrd.img|/srv/images/router 1.qcow2');
+      expect(asRoot({})).toBe('/var/cache/wirebench/guest/boot.img|/srv/images/router 1.qcow2');
     }
-    expect(asRoot({ WIREBENCH_GUEST_DIR: '/g' })).toBe('/g/vmlinuz|/g/initrd.img|/srv/images/router 1.qcow2');
-    expect(asRoot({ KERNEL: '/k', INITRD: '/i', DISK_ROUTER_1: '/d.qcow2' })).toBe('/k|/i|/d.qcow2');
+    expect(asRoot({ WIREBENCH_GUEST_DIR: '/g' })).toBe('/g/boot.img|/srv/images/router 1.qcow2');
+    expect(asRoot({ BOOT_DISK: '/b.img', DISK_ROUTER_1: '/d.qcow2' })).toBe('/b.img|/d.qcow2');
   });
 
   it('creates the network in order: namespace, bridges, TAPs (pulled cables off the bridge), netem', () => {

@@ -33,7 +33,7 @@ export function diskVariable(vm: string): string {
 }
 
 // Placeholder paths handed to vmQemuSpec (they pass its path checks) and turned back into
-// shell variables: `/@KERNEL@/x` becomes `${KERNEL}/x`.
+// shell variables: `/@BOOT_DISK@/x` becomes `${BOOT_DISK}/x`.
 const placeholder = (variable: string) => `/@${variable}@`;
 const PLACEHOLDER = /\/@([A-Z][A-Z0-9_]*)@/g;
 
@@ -79,7 +79,7 @@ function qemuArgsFunction(lab: LabDocument): string {
     const spec = vmQemuSpec(lab, vm.name, {
       accel: { accelerators: ['tcg'], cpu: 'max' }, // replaced by ${ACCEL_ARGS[@]} and ${CPU}
       labDir: placeholder('RUN_DIR'),
-      tinyGuest: { kernel: placeholder('KERNEL'), initrd: placeholder('INITRD') },
+      tinyGuest: { bootDisk: placeholder('BOOT_DISK') },
       disks: { [vm.name]: placeholder(diskVariable(vm.name)) },
     });
     const body = argvLines(qemuArgs(spec)).map((l) => `        ${l}`).join('\n');
@@ -249,7 +249,7 @@ function seedFunctions(lab: LabDocument): string {
 function checkImagesFunction(lab: LabDocument): string {
   const lines: string[] = [];
   if (lab.vms.some((vm) => vm.image.kind === 'tiny')) {
-    lines.push(`check_image 'guest kernel' KERNEL`, `check_image 'guest initramfs' INITRD`);
+    lines.push(`check_image 'guest boot disk' BOOT_DISK`);
   }
   for (const vm of lab.vms) {
     if (vm.image.kind === 'qcow2') lines.push(`check_image ${shQuote(`disk of VM ${vm.name}`)} ${diskVariable(vm.name)} writable`);
@@ -262,7 +262,7 @@ function imageVariables(lab: LabDocument): string {
   const lines: string[] = [];
   if (lab.vms.some((vm) => vm.image.kind === 'tiny')) {
     lines.push(
-      `# The tiny guest's kernel and initramfs (built by Wirebench's setup).`,
+      `# The tiny guest's boot disk (built by Wirebench's setup).`,
       `if [[ -n \${WIREBENCH_GUEST_DIR:-} ]]; then`,
       `  GUEST_DIR=$WIREBENCH_GUEST_DIR`,
       `elif [[ $EUID -eq 0 ]]; then`,
@@ -270,8 +270,7 @@ function imageVariables(lab: LabDocument): string {
       `else`,
       `  GUEST_DIR=\${XDG_CACHE_HOME:-\${HOME:-}/.cache}/wirebench/guest`,
       `fi`,
-      `KERNEL=\${KERNEL:-$GUEST_DIR/vmlinuz}`,
-      `INITRD=\${INITRD:-$GUEST_DIR/initrd.img}`,
+      `BOOT_DISK=\${BOOT_DISK:-$GUEST_DIR/boot.img}`,
     );
   }
   const disks = lab.vms.flatMap((vm) => (vm.image.kind === 'qcow2' ? [`${diskVariable(vm.name)}=\${${diskVariable(vm.name)}:-${shQuote(vm.image.path)}}`] : []));
@@ -288,7 +287,7 @@ function header(lab: LabDocument, warnings: string[]): string {
     `# Usage, as root: up | down | status | console VM | capture VM BRIDGE [FILE] | link VM BRIDGE up|down`,
     `# Needs the Debian packages iproute2, util-linux, qemu-system-x86 and xorriso (cloud-init seeds); socat for consoles and`,
     `# for telling guests about pulled cables; tcpdump for captures.`,
-    `# Set from the environment to override: KERNEL, INITRD (or WIREBENCH_GUEST_DIR), DISK_<VM>,`,
+    `# Set from the environment to override: BOOT_DISK (or WIREBENCH_GUEST_DIR), DISK_<VM>,`,
     `# WIREBENCH_ACCEL=auto|kvm|tcg, WIREBENCH_QEMU_USER and WIREBENCH_QEMU_GROUP (default nobody/nogroup).`,
     ...(warnings.length ? ['#', ...warnings.map((w) => `# ${shComment(w)}`)] : []),
     `set -euo pipefail`,

@@ -197,7 +197,7 @@ describe.skipIf(skipWhenMissing('bash-roundtrip.test.ts', isRoot ? null : 'needs
         expect(isProcessRunning(pid)).toBe(true);
         pids[vm] = pid;
         const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1);
-        const spec = vmQemuSpec(lab, vm, { accel, labDir, tinyGuest: { kernel: join(guestDir, 'vmlinuz'), initrd: join(guestDir, 'initrd.img') } });
+        const spec = vmQemuSpec(lab, vm, { accel, labDir, tinyGuest: { bootDisk: join(guestDir, 'boot.img') } });
         expect(argv).toEqual(['qemu-system-x86_64', ...qemuArgs(spec)]);
       }
       // b's impairments as the app applies them: netem, or on kernels without it the rate alone

@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { LabValidationError, type LabDocumentInput } from '../../../shared/lab.js';
 import { exportLibvirt } from './libvirt-export.js';
 import { MAX_NICS_PER_VM } from '../../../shared/qemu-spec.js';
-import { TINY_GUEST_CMDLINE } from '../../../shared/guest-cmdline.js';
 
 const demoInput = demoLabInput() as LabDocumentInput;
 const goldenDir = new URL('./__golden__/libvirt/', import.meta.url).pathname;
@@ -110,10 +109,11 @@ describe('exportLibvirt', () => {
     expect(router).toContain("<memory unit='MiB'>256</memory>");
     const h = files['domain-h.xml']!;
     expect(h).toContain("<link state='down'/>");
-    expect(h).toContain('<kernel>/var/cache/wirebench/guest/vmlinuz</kernel>');
+    // The tiny guest boots its shared boot disk, as the app does (no <kernel>: QEMU would keep a copy).
+    expect(h).not.toContain('<kernel>');
+    expect(h).toMatch(/<disk type='file' device='disk'>\s*<driver name='qemu' type='raw'\/>\s*<source file='\/var\/cache\/wirebench\/guest\/boot\.img'\/>\s*<target dev='vda' bus='virtio'\/>\s*<readonly\/>\s*<shareable\/>\s*<address type='pci' domain='0x0000' bus='0x00' slot='0x02' function='0x0'\/>/);
     // The configuration is on the seed disk, not the command line.
-    expect(h).toContain(`<cmdline>${TINY_GUEST_CMDLINE}</cmdline>`);
-    expect(h).toMatch(/<disk type='file' device='disk'>\s*<driver name='qemu' type='raw'\/>\s*<source file='\/var\/lib\/wirebench\/seeds\/wb-01234567\/seed-h\.iso'\/>\s*<target dev='vda' bus='virtio'\/>\s*<readonly\/>\s*<address type='pci' domain='0x0000' bus='0x00' slot='0x1e' function='0x0' multifunction='on'\/>/);
+    expect(h).toMatch(/<disk type='file' device='disk'>\s*<driver name='qemu' type='raw'\/>\s*<source file='\/var\/lib\/wirebench\/seeds\/wb-01234567\/seed-h\.iso'\/>\s*<target dev='vdb' bus='virtio'\/>\s*<readonly\/>\s*<address type='pci' domain='0x0000' bus='0x00' slot='0x1e' function='0x0' multifunction='on'\/>/);
     // The balloon beside it, as the app's `addr=0x1e.1`, reporting free pages.
     expect(h).toMatch(/<memballoon model='virtio' freePageReporting='on'>\s*<address type='pci' domain='0x0000' bus='0x00' slot='0x1e' function='0x1'\/>/);
     expect(h).toContain(`<source type='memfd'/>`);
@@ -144,8 +144,7 @@ describe('exportLibvirt', () => {
     );
     const guest = join(dir, 'guest');
     mkdirSync(guest);
-    writeFileSync(join(guest, 'vmlinuz'), '');
-    writeFileSync(join(guest, 'initrd.img'), '');
+    writeFileSync(join(guest, 'boot.img'), '');
     execFileSync('bash', [join(dir, 'define.sh')], { env: { PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}`, WIREBENCH_GUEST_DIR: guest }, encoding: 'utf8' });
     const calls = readFileSync(join(dir, 'virsh.log'), 'utf8').trim().split('\n');
     expect(calls).toEqual([
@@ -159,8 +158,7 @@ describe('exportLibvirt', () => {
       expect.stringMatching(/^define \//),
     ]);
     const h = readFileSync(join(dir, 'defined-8.xml'), 'utf8');
-    expect(h).toContain(`<kernel>${guest}/vmlinuz</kernel>`);
-    expect(h).toContain(`<initrd>${guest}/initrd.img</initrd>`);
+    expect(h).toContain(`<source file='${guest}/boot.img'/>`);
     // The seed images are built next to the script and the domains point at them.
     expect(h).toContain(`<source file='${dir}/seeds/seed-h.iso'/>`);
     expect(execFileSync('xorriso', ['-indev', join(dir, 'seeds/seed-h.iso'), '-pvd_info'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })).toMatch(/Volume Id\s*:\s*cidata/);
@@ -170,7 +168,7 @@ describe('exportLibvirt', () => {
     const dir = writeFiles(exportLibvirt(variantInput).files);
     const run = spawnSync('bash', [join(dir, 'define.sh')], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LIBVIRT_DEFAULT_URI: 'test:///default', WIREBENCH_GUEST_DIR: join(dir, 'nowhere') }, encoding: 'utf8' });
     expect(run.status).toBe(1);
-    expect(run.stderr).toContain(`tiny guest file ${join(dir, 'nowhere')}/vmlinuz is missing`);
+    expect(run.stderr).toContain(`tiny guest file ${join(dir, 'nowhere')}/boot.img is missing`);
   });
 
   it('refuses invalid documents with the validator messages, and relative disk paths', () => {

@@ -9,8 +9,8 @@
  */
 import { LabValidationError, validateLab, type LabDocument, type LabDocumentInput, type Nic } from '../../../shared/lab.js';
 import { hostBridgeName, namespaceName, vmBridgesSorted } from '../../../shared/host-names.js';
-import { guestKernelCmdline, nicMac } from '../../../shared/guest-cmdline.js';
-import { BALLOON_FUNCTION, NIC_BRIDGE_SLOT, SEED_DISK_SLOT, TCG_CACHE_MIB, needsNicBridge, nicPlacement } from '../../../shared/qemu-spec.js';
+import { nicMac } from '../../../shared/guest-cmdline.js';
+import { BALLOON_FUNCTION, BOOT_DISK_SLOT, NIC_BRIDGE_SLOT, SEED_DISK_SLOT, TCG_CACHE_MIB, needsNicBridge, nicPlacement } from '../../../shared/qemu-spec.js';
 import { SEED_FILES, renderSeed, seedImageCommand } from '../../../shared/cloud-init-seed.js';
 import { shComment, shQuote } from './shell-quote.js';
 import { ROOT_GUEST_DIR } from './bash-export.js';
@@ -103,13 +103,19 @@ function interfaceXml(lab: LabDocument, nic: Nic, index: number): string[] {
 
 function domainXml(lab: LabDocument, vmName: string): string {
   const vm = lab.vms.find((v) => v.name === vmName)!;
-  const os = [`    <type arch='x86_64' machine='pc'>hvm</type>`];
+  const os = [`    <type arch='x86_64' machine='pc'>hvm</type>`, `    <boot dev='hd'/>`];
   const disks: string[] = [];
   if (vm.image.kind === 'tiny') {
-    os.push(
-      `    <kernel>${xmlText(`${ROOT_GUEST_DIR}/vmlinuz`)}</kernel>`,
-      `    <initrd>${xmlText(`${ROOT_GUEST_DIR}/initrd.img`)}</initrd>`,
-      `    <cmdline>${xmlText(guestKernelCmdline())}</cmdline>`,
+    // The tiny guest's boot disk, shared read-only by every VM, in the app's slot.
+    disks.push(
+      `    <disk type='file' device='disk'>`,
+      `      <driver name='qemu' type='raw'/>`,
+      `      <source file='${xmlText(`${ROOT_GUEST_DIR}/boot.img`)}'/>`,
+      `      <target dev='vda' bus='virtio'/>`,
+      `      <readonly/>`,
+      `      <shareable/>`,
+      `      ${pciAddress(0, BOOT_DISK_SLOT)}`,
+      `    </disk>`,
     );
   } else {
     if (!vm.image.path.startsWith('/')) {
@@ -117,7 +123,6 @@ function domainXml(lab: LabDocument, vmName: string): string {
         `libvirt export: the disk of VM "${vmName}" is "${vm.image.path}", a relative path; libvirt needs absolute paths. Make it absolute in the lab document and export again.`,
       );
     }
-    os.push(`    <boot dev='hd'/>`);
     disks.push(
       `    <disk type='file' device='disk'>`,
       `      <driver name='qemu' type='qcow2'/>`,
@@ -131,7 +136,7 @@ function domainXml(lab: LabDocument, vmName: string): string {
     `    <disk type='file' device='disk'>`,
     `      <driver name='qemu' type='raw'/>`,
     `      <source file='${xmlText(`${libvirtSeedDir(lab)}/seed-${vmName}.iso`)}'/>`,
-    `      <target dev='${vm.image.kind === 'tiny' ? 'vda' : 'vdb'}' bus='virtio'/>`,
+    `      <target dev='vdb' bus='virtio'/>`,
     `      <readonly/>`,
     `      ${pciAddress(0, SEED_DISK_SLOT, 0, true)}`,
     `    </disk>`,
@@ -224,9 +229,7 @@ virsh uri >/dev/null || die "cannot reach libvirt (virsh uri failed); install li
 if ((NEEDS_TINY_GUEST)); then
   [[ $GUEST_DIR == /* && $GUEST_DIR != *[[:space:],\\&\\<\\>\\'\\"]* ]] ||
     die "WIREBENCH_GUEST_DIR='$GUEST_DIR' must be an absolute path without spaces, commas or XML characters"
-  for file in vmlinuz initrd.img; do
-    [[ -r $GUEST_DIR/$file ]] || die "tiny guest file $GUEST_DIR/$file is missing; build it with Wirebench's setup or set WIREBENCH_GUEST_DIR"
-  done
+  [[ -r $GUEST_DIR/boot.img ]] || die "tiny guest file $GUEST_DIR/boot.img is missing; build it with Wirebench's setup or set WIREBENCH_GUEST_DIR"
 fi
 
 [[ $SEED_DIR == /* && $SEED_DIR != *[[:space:],\\&\\<\\>\\'\\"]* ]] ||
@@ -257,7 +260,7 @@ for entry in "\${NETWORKS[@]}"; do
   fi
 done
 
-# Tiny guests' kernel paths are written for ${ROOT_GUEST_DIR}; point them at GUEST_DIR.
+# Tiny guests' boot disk paths are written for ${ROOT_GUEST_DIR}; point them at GUEST_DIR.
 xml_file=$(mktemp)
 trap 'rm -f "$xml_file"' EXIT
 for entry in "\${DOMAINS[@]}"; do

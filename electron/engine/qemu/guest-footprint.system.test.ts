@@ -1,14 +1,14 @@
 /**
  * What an idle tiny guest costs the host (issue 14, bench/scale measures it at 100 VMs): once it
  * is ready it has handed the memory booting touched back through the balloon, so QEMU holds
- * far less guest RAM than the VM has, and its kernel stays asleep instead of waking ~10 times
- * a second. Both fail if the balloon, its driver, the memfd guest RAM or the kernel command
- * line (shared/guest-cmdline.ts) go missing.
+ * far less guest RAM than the VM has, and its kernel has the housekeeping that woke it ~10 times
+ * a second turned off. Both fail if the balloon, its driver, the memfd guest RAM or the kernel command
+ * line (assets/guest/cmdline, on the boot disk) go missing.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TINY_GUEST_CMDLINE } from '../../../shared/guest-cmdline.js';
+import { REPO_ROOT } from '../../helper/test-support/system.js';
 import { namespaceName } from '../../../shared/host-names.js';
 import type { Engine } from '../engine.js';
 import { namespaces, openEngine, twoVmLab, waitFor } from '../test-support/system-lab.js';
@@ -51,19 +51,20 @@ describe('an idle tiny guest', () => {
     expect(resident).toBeLessThan(MEMORY_MIB * 0.75);
   }, 60_000);
 
-  it('sleeps when idle: its kernel has the quiet command line and few timer wake-ups', async () => {
-    const cmdline = await engine.invoke('vm.run', { vm: 'a', command: 'cat /proc/cmdline' });
-    expect(cmdline.output.trim()).toBe(TINY_GUEST_CMDLINE);
-    // Local timer interrupts over 10 idle seconds, counted by the guest itself.
-    const counted = await engine.invoke('vm.run', {
-      vm: 'a',
-      command: "a=$(awk '/LOC:/ {print $2}' /proc/interrupts); sleep 10; b=$(awk '/LOC:/ {print $2}' /proc/interrupts); echo $((b - a))",
-      timeoutMs: 30_000,
-    });
-    const perSecond = Number(counted.output.trim()) / 10;
-    console.log(`guest-footprint: ${perSecond.toFixed(1)} timer interrupts a second while idle`);
-    // ~10 a second with the kernel's default housekeeping (clocksource watchdog, kcompactd, PSI…),
-    // ~4 without it (measured 2026-12-02).
-    expect(perSecond).toBeLessThan(7);
+  it('sleeps when idle: the boot disk\'s command line and the housekeeping it turns off', async () => {
+    const guest = async (command: string) => (await engine.invoke('vm.run', { vm: 'a', command })).output.trim();
+    // syslinux puts BOOT_IMAGE= before and initrd= after the boot disk's line, as written.
+    const line = readFileSync(`${REPO_ROOT}/assets/guest/cmdline`, 'utf8').trim();
+    expect(await guest('cat /proc/cmdline')).toBe(`BOOT_IMAGE=vmlinuz ${line} initrd=initrd.img`);
+    // What the line does, read back from the running kernel (each was a wake-up source):
+    expect(await guest('cat /proc/sys/vm/compaction_proactiveness /proc/sys/vm/stat_interval')).toBe('0\n10');
+    expect(await guest('cat /sys/devices/system/clocksource/clocksource0/current_clocksource')).toBe('tsc');
+    expect(await guest('cat /proc/pressure/cpu >/dev/null 2>&1; echo $?')).not.toBe('0'); // psi=0
+    expect(await guest('cat /proc/sys/kernel/watchdog')).toBe('0'); // nowatchdog
+    // The wake-ups themselves, for the log: ~4 a second on an idle host, ~10 with the kernel's
+    // defaults; a loaded host stretches the guest's busy moments, so this is not asserted
+    // (bench/scale measures what it costs).
+    const counted = await guest("a=$(awk '/LOC:/ {print $2}' /proc/interrupts); sleep 5; b=$(awk '/LOC:/ {print $2}' /proc/interrupts); echo $((b - a))");
+    console.log(`guest-footprint: ${(Number(counted) / 5).toFixed(1)} timer interrupts a second while idle`);
   }, 60_000);
 });

@@ -26,12 +26,15 @@ describe('findTinyGuest', () => {
     expect(() => findTinyGuest({ env })).toThrow(/tiny guest is not built .*run `make setup` \(or `bash assets\/guest\/build.sh`\)/);
     await writeFile(join(dir, 'vmlinuz'), 'k');
     await writeFile(join(dir, 'initrd.img'), 'i');
-    expect(() => findTinyGuest({ env })).toThrow(/missing .*VERSION/);
+    expect(() => findTinyGuest({ env })).toThrow(/missing .*boot\.img.*VERSION/);
+    await writeFile(join(dir, 'boot.img'), 'b');
+    expect(() => findTinyGuest({ env })).toThrow(/missing [^,]*VERSION/);
   });
 
   it('returns the files and the recipe line', async () => {
     await writeFile(join(dir, 'VERSION'), 'wirebench-guest recipe=0123456789abcdef kernel=k busybox=b\n');
     expect(findTinyGuest({ env: { WIREBENCH_GUEST_DIR: dir } })).toEqual({
+      bootDisk: join(dir, 'boot.img'),
       kernel: join(dir, 'vmlinuz'),
       initrd: join(dir, 'initrd.img'),
       version: 'wirebench-guest recipe=0123456789abcdef kernel=k busybox=b',

@@ -1,5 +1,5 @@
 /**
- * Where the built-in tiny guest (kernel + busybox initramfs) lives. assets/guest/build.sh
+ * Where the built-in tiny guest (its boot disk: kernel + busybox initramfs + command line) lives. assets/guest/build.sh
  * writes it; this module only finds it. Both follow the same folder rules, so keep them in step:
  *
  *   $WIREBENCH_GUEST_DIR, else /var/cache/wirebench/guest as root,
@@ -10,6 +10,9 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 export interface TinyGuest {
+  /** What QEMU boots: boot.img, a read-only FAT disk with syslinux, the kernel and the initramfs. */
+  bootDisk: string;
+  /** The kernel and initramfs on their own (for QEMU's defaults in bench/scale's baseline). */
   kernel: string;
   initrd: string;
   /** The VERSION line: recipe hash plus kernel and busybox package versions. */
@@ -37,9 +40,10 @@ export function findTinyGuest(options: TinyGuestEnv = {}): TinyGuest {
   const dir = tinyGuestDir(options);
   const kernel = join(dir, 'vmlinuz');
   const initrd = join(dir, 'initrd.img');
+  const bootDisk = join(dir, 'boot.img');
   const versionFile = join(dir, 'VERSION');
-  // build.sh writes VERSION last, so a VERSION next to both images means a finished build.
-  const missing = [kernel, initrd, versionFile].filter((file) => !readable(file));
+  // build.sh writes VERSION last, so a VERSION next to the images means a finished build.
+  const missing = [bootDisk, kernel, initrd, versionFile].filter((file) => !readable(file));
   if (missing.length > 0) {
     throw new Error(
       `the built-in tiny guest is not built (missing ${missing.join(', ')}); ` +
@@ -47,7 +51,7 @@ export function findTinyGuest(options: TinyGuestEnv = {}): TinyGuest {
     );
   }
   const version = readFileSync(versionFile, 'utf8').trim();
-  return { kernel, initrd, version };
+  return { bootDisk, kernel, initrd, version };
 }
 
 function readable(file: string): boolean {

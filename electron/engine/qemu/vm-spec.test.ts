@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { validateLab, type LabDocument, type LabDocumentInput } from '../../../shared/lab.js';
 import { defaultMac, tapName } from '../../../shared/host-names.js';
-import { guestKernelCmdline } from '../../../shared/guest-cmdline.js';
 import { MAX_NICS_PER_VM, TCG_CACHE_MIB, qemuArgs } from '../../../shared/qemu-spec.js';
 import { vmQemuSpec, type VmSpecOptions } from './vm-spec.js';
 
@@ -16,7 +15,7 @@ const demo = lab(JSON.parse(readFileSync(new URL('../../../assets/labs/demo.lab.
 const opts: VmSpecOptions = {
   accel: { accelerators: ['tcg'], cpu: 'max' },
   labDir: '/run/wirebench/0/wb-de3a0c1e',
-  tinyGuest: { kernel: '/var/cache/wirebench/guest/vmlinuz', initrd: '/var/cache/wirebench/guest/initrd.img' },
+  tinyGuest: { bootDisk: '/var/cache/wirebench/guest/boot.img' },
 };
 
 describe('vmQemuSpec', () => {
@@ -28,12 +27,7 @@ describe('vmQemuSpec', () => {
       cpu: 'max',
       cpus: 1,
       memoryMiB: 128,
-      boot: {
-        kind: 'kernel',
-        kernel: '/var/cache/wirebench/guest/vmlinuz',
-        initrd: '/var/cache/wirebench/guest/initrd.img',
-        append: guestKernelCmdline(),
-      },
+      boot: { kind: 'tiny', bootDisk: '/var/cache/wirebench/guest/boot.img' },
       qmpSocket: '/run/wirebench/0/wb-de3a0c1e/r.qmp',
       serialSocket: '/run/wirebench/0/wb-de3a0c1e/r.serial',
       serialLog: '/run/wirebench/0/wb-de3a0c1e/r.log',
@@ -116,17 +110,24 @@ describe('vmQemuSpec', () => {
     const args = (accel: VmSpecOptions['accel']) => qemuArgs(vmQemuSpec(demo, 'a', { ...opts, accel })).join(' ');
     expect(args({ accelerators: ['kvm'], cpu: 'host' })).toContain('-accel kvm -cpu host');
     // TCG's translation cache is right-sized on the tcg accelerator only (shared/qemu-spec.ts).
-    expect(args({ accelerators: ['kvm', 'tcg'], cpu: 'max' })).toContain(`-accel kvm -accel tcg,tb-size=${TCG_CACHE_MIB.kernel} -cpu max`);
-    expect(args({ accelerators: ['tcg'], cpu: 'max' })).toContain(`-accel tcg,tb-size=${TCG_CACHE_MIB.kernel} -cpu max`);
+    expect(args({ accelerators: ['kvm', 'tcg'], cpu: 'max' })).toContain(`-accel kvm -accel tcg,tb-size=${TCG_CACHE_MIB.tiny} -cpu max`);
+    expect(args({ accelerators: ['tcg'], cpu: 'max' })).toContain(`-accel tcg,tb-size=${TCG_CACHE_MIB.tiny} -cpu max`);
     expect(args({ accelerators: ['kvm'], cpu: 'host' })).not.toContain('tb-size');
   });
 
   it('sizes the translation cache by how the VM boots: small for the tiny guest, larger for a disk image', () => {
     const l = lab({ format: 'wirebench/1', name: 'both', vms: [{ name: 't' }, { name: 'd', image: { kind: 'qcow2', path: '/images/d.qcow2' } }] });
     const args = (vm: string) => qemuArgs(vmQemuSpec(l, vm, { ...opts, accel: { accelerators: ['tcg'], cpu: 'max' } })).join(' ');
-    expect(TCG_CACHE_MIB.kernel).toBeLessThan(TCG_CACHE_MIB.disk);
-    expect(args('t')).toContain(`-accel tcg,tb-size=${TCG_CACHE_MIB.kernel} `);
+    expect(TCG_CACHE_MIB.tiny).toBeLessThan(TCG_CACHE_MIB.disk);
+    expect(args('t')).toContain(`-accel tcg,tb-size=${TCG_CACHE_MIB.tiny} `);
     expect(args('d')).toContain(`-accel tcg,tb-size=${TCG_CACHE_MIB.disk} `);
+  });
+
+  it('boots the tiny guest from its shared boot disk, read-only, first in the boot order, in slot 2', () => {
+    const argv = qemuArgs(vmQemuSpec(demo, 'a', opts));
+    expect(argv).toContain('file=/var/cache/wirebench/guest/boot.img,format=raw,if=none,id=boot0,readonly=on');
+    expect(argv).toContain('virtio-blk-pci,drive=boot0,id=boot,addr=0x2,bootindex=0');
+    expect(argv).not.toContain('-kernel');
   });
 
   it('gives every VM memfd-backed RAM of its size and a balloon that reports free pages', () => {
@@ -149,7 +150,7 @@ describe('vmQemuSpec', () => {
   it('refuses paths QEMU would misparse, naming the VM and the field', () => {
     const l = lab({ format: 'wirebench/1', name: 'rel', vms: [{ name: 'd', image: { kind: 'qcow2', path: 'images/d.qcow2' } }] });
     expect(() => vmQemuSpec(l, 'd', opts)).toThrow(/VM "d": boot.disk: must be an absolute path/);
-    expect(() => vmQemuSpec(demo, 'a', { ...opts, tinyGuest: { kernel: '/a,b/vmlinuz', initrd: '/x' } })).toThrow(/boot.kernel: must not contain commas/);
+    expect(() => vmQemuSpec(demo, 'a', { ...opts, tinyGuest: { bootDisk: '/a,b/boot.img' } })).toThrow(/boot.bootDisk: must not contain commas/);
     expect(() => vmQemuSpec(demo, 'a', { ...opts, labDir: 'relative' })).toThrow(/qmpSocket: must be an absolute path/);
   });
 });

@@ -6,7 +6,7 @@
 import type { LabDocument } from '../../../shared/lab.js';
 import { formatPath } from '../../../shared/lab.js';
 import { netdevId, nicDeviceId, tapName, vmBridgesSorted } from '../../../shared/host-names.js';
-import { guestKernelCmdline, nicMac } from '../../../shared/guest-cmdline.js';
+import { nicMac } from '../../../shared/guest-cmdline.js';
 import { qemuSpecSchema, type QemuSpec } from '../../../shared/qemu-spec.js';
 import { vmRuntimePaths } from '../../../shared/runtime-paths.js';
 import type { AccelDecision } from '../../../shared/accel-rule.js';
@@ -15,8 +15,8 @@ export interface VmSpecOptions {
   accel: Pick<AccelDecision, 'accelerators' | 'cpu'>;
   /** The lab's runtime folder (`labRuntimeDir(...)`): sockets, logs and pid files go there. */
   labDir: string;
-  /** Absolute paths of the built-in tiny guest's kernel and initramfs. */
-  tinyGuest: { kernel: string; initrd: string };
+  /** Absolute path of the built-in tiny guest's boot disk (assets/guest/build.sh). */
+  tinyGuest: { bootDisk: string };
   /**
    * Absolute disk path per VM name, used instead of the document's `image.path` for qcow2 VMs.
    * The app passes paths resolved against the lab file's folder; the exporter passes
@@ -25,9 +25,9 @@ export interface VmSpecOptions {
   disks?: Readonly<Record<string, string>>;
 }
 
-/** How a VM boots: the tiny guest from its kernel and initramfs, any other image from its disk. */
+/** How a VM boots: the tiny guest from its shared boot disk, any other image from its own disk. */
 export function bootKindOf(image: LabDocument['vms'][number]['image']): QemuSpec['boot']['kind'] {
-  return image.kind === 'tiny' ? 'kernel' : 'disk';
+  return image.kind === 'tiny' ? 'tiny' : 'disk';
 }
 
 export function vmQemuSpec(lab: LabDocument, vmName: string, opts: VmSpecOptions): QemuSpec {
@@ -52,7 +52,7 @@ export function vmQemuSpec(lab: LabDocument, vmName: string, opts: VmSpecOptions
 
   let boot: QemuSpec['boot'];
   if (vm.image.kind === 'tiny') {
-    boot = { kind: 'kernel', kernel: opts.tinyGuest.kernel, initrd: opts.tinyGuest.initrd, append: guestKernelCmdline() };
+    boot = { kind: 'tiny', bootDisk: opts.tinyGuest.bootDisk };
   } else {
     boot = { kind: 'disk', disk: opts.disks?.[vmName] ?? vm.image.path };
   }

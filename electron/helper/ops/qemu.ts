@@ -83,9 +83,8 @@ export async function startQemu(user: InvokingUser, ns: string, spec: QemuSpec):
     );
   }
 
-  if (spec.boot.kind === 'kernel') {
-    await checkGuestFile(user, 'kernel', spec.boot.kernel, false);
-    await checkGuestFile(user, 'initramfs', spec.boot.initrd, false);
+  if (spec.boot.kind === 'tiny') {
+    await checkGuestFile(user, 'boot disk', spec.boot.bootDisk, false);
   } else {
     await checkGuestFile(user, 'disk image', spec.boot.disk, true);
   }

@@ -5,11 +5,11 @@
 # Usage, as root: up | down | status | console VM | capture VM BRIDGE [FILE] | link VM BRIDGE up|down
 # Needs the Debian packages iproute2, util-linux, qemu-system-x86 and xorriso (cloud-init seeds); socat for consoles and
 # for telling guests about pulled cables; tcpdump for captures.
-# Set from the environment to override: KERNEL, INITRD (or WIREBENCH_GUEST_DIR), DISK_<VM>,
+# Set from the environment to override: BOOT_DISK (or WIREBENCH_GUEST_DIR), DISK_<VM>,
 # WIREBENCH_ACCEL=auto|kvm|tcg, WIREBENCH_QEMU_USER and WIREBENCH_QEMU_GROUP (default nobody/nogroup).
 set -euo pipefail
 
-# The tiny guest's kernel and initramfs (built by Wirebench's setup).
+# The tiny guest's boot disk (built by Wirebench's setup).
 if [[ -n ${WIREBENCH_GUEST_DIR:-} ]]; then
   GUEST_DIR=$WIREBENCH_GUEST_DIR
 elif [[ $EUID -eq 0 ]]; then
@@ -17,8 +17,7 @@ elif [[ $EUID -eq 0 ]]; then
 else
   GUEST_DIR=${XDG_CACHE_HOME:-${HOME:-}/.cache}/wirebench/guest
 fi
-KERNEL=${KERNEL:-$GUEST_DIR/vmlinuz}
-INITRD=${INITRD:-$GUEST_DIR/initrd.img}
+BOOT_DISK=${BOOT_DISK:-$GUEST_DIR/boot.img}
 
 LAB_NAME=demo
 NS=wb-de3a0c1e
@@ -52,9 +51,8 @@ qemu_args() {
         -serial chardev:serial0
         -chardev "socket,id=agent0,path=${RUN_DIR}/a.agent,server=on,wait=off"
         -serial chardev:agent0
-        -kernel "${KERNEL}"
-        -initrd "${INITRD}"
-        -append 'console=ttyS0 quiet panic=-1 tsc=reliable nowatchdog psi=0 cgroup_disable=memory sysctl.vm.compaction_proactiveness=0 sysctl.vm.stat_interval=10'
+        -drive "file=${BOOT_DISK},format=raw,if=none,id=boot0,readonly=on"
+        -device 'virtio-blk-pci,drive=boot0,id=boot,addr=0x2,bootindex=0'
         -drive "file=${RUN_DIR}/a.seed.iso,format=raw,if=none,id=seed0,readonly=on"
         -device 'virtio-blk-pci,drive=seed0,id=seed,multifunction=on,addr=0x1e.0'
         -device 'virtio-balloon-pci,id=balloon,free-page-reporting=on,addr=0x1e.1'
@@ -82,9 +80,8 @@ qemu_args() {
         -serial chardev:serial0
         -chardev "socket,id=agent0,path=${RUN_DIR}/b.agent,server=on,wait=off"
         -serial chardev:agent0
-        -kernel "${KERNEL}"
-        -initrd "${INITRD}"
-        -append 'console=ttyS0 quiet panic=-1 tsc=reliable nowatchdog psi=0 cgroup_disable=memory sysctl.vm.compaction_proactiveness=0 sysctl.vm.stat_interval=10'
+        -drive "file=${BOOT_DISK},format=raw,if=none,id=boot0,readonly=on"
+        -device 'virtio-blk-pci,drive=boot0,id=boot,addr=0x2,bootindex=0'
         -drive "file=${RUN_DIR}/b.seed.iso,format=raw,if=none,id=seed0,readonly=on"
         -device 'virtio-blk-pci,drive=seed0,id=seed,multifunction=on,addr=0x1e.0'
         -device 'virtio-balloon-pci,id=balloon,free-page-reporting=on,addr=0x1e.1'
@@ -112,9 +109,8 @@ qemu_args() {
         -serial chardev:serial0
         -chardev "socket,id=agent0,path=${RUN_DIR}/r.agent,server=on,wait=off"
         -serial chardev:agent0
-        -kernel "${KERNEL}"
-        -initrd "${INITRD}"
-        -append 'console=ttyS0 quiet panic=-1 tsc=reliable nowatchdog psi=0 cgroup_disable=memory sysctl.vm.compaction_proactiveness=0 sysctl.vm.stat_interval=10'
+        -drive "file=${BOOT_DISK},format=raw,if=none,id=boot0,readonly=on"
+        -device 'virtio-blk-pci,drive=boot0,id=boot,addr=0x2,bootindex=0'
         -drive "file=${RUN_DIR}/r.seed.iso,format=raw,if=none,id=seed0,readonly=on"
         -device 'virtio-blk-pci,drive=seed0,id=seed,multifunction=on,addr=0x1e.0'
         -device 'virtio-balloon-pci,id=balloon,free-page-reporting=on,addr=0x1e.1'
@@ -374,8 +370,7 @@ cable_down() {
 }
 
 check_images() {
-  check_image 'guest kernel' KERNEL
-  check_image 'guest initramfs' INITRD
+  check_image 'guest boot disk' BOOT_DISK
 }
 
 # Everything below is the same in every exported lab.

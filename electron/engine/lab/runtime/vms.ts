@@ -136,7 +136,7 @@ export class LabVms {
     const spec = vmQemuSpec(this.ctx.document(), vm.name, {
       accel: await this.accelDecision(),
       labDir: await this.ctx.labDir(),
-      tinyGuest: vm.image.kind === 'tiny' ? findTinyGuest() : { kernel: '/nonexistent', initrd: '/nonexistent' },
+      tinyGuest: vm.image.kind === 'tiny' ? findTinyGuest() : { bootDisk: '/nonexistent' },
       // Relative disk paths in a lab file mean "next to the lab file".
       ...(vm.image.kind === 'qcow2' ? { disks: { [vm.name]: resolvePath(this.options.labFileDir ?? process.cwd(), vm.image.path) } } : {}),
     });

@@ -9,7 +9,6 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { qemuArgs, type QemuNicSpec, type QemuSpec } from '../../../../shared/qemu-spec.js';
-import { TINY_GUEST_CMDLINE } from '../../../../shared/guest-cmdline.js';
 import { seedFromConfig, type CloudInitSeed } from '../../../../shared/cloud-init-seed.js';
 import { findTinyGuest } from '../tiny-guest.js';
 import { writeSeedImage } from '../seed-image.js';
@@ -39,9 +38,9 @@ export interface TestLab {
   addTap(name: string, bridge?: string): Promise<void>;
   /**
    * Boots a tiny guest with a cloud-init seed built from `nics` and `hosts` (`ip=name+name`
-   * entries), or the given `seed`; `append` replaces the kernel command line.
+   * entries), or the given `seed`.
    */
-  boot(options: { name: string; nics: TestNic[]; hosts?: string[]; append?: string; seed?: CloudInitSeed }): Promise<TestGuest>;
+  boot(options: { name: string; nics: TestNic[]; hosts?: string[]; seed?: CloudInitSeed }): Promise<TestGuest>;
   cleanup(): Promise<void>;
 }
 
@@ -72,9 +71,8 @@ export async function createTestLab(): Promise<TestLab> {
       if (bridge) await ip('link', 'set', name, 'master', bridge);
       await ip('link', 'set', name, 'up');
     },
-    async boot({ name, nics, hosts = [], append: givenAppend, seed: givenSeed }) {
+    async boot({ name, nics, hosts = [], seed: givenSeed }) {
       const guest = findTinyGuest();
-      const append = givenAppend ?? TINY_GUEST_CMDLINE;
       const seedImage = join(dir, `${name}.seed.iso`);
       const seed = givenSeed ?? seedFromConfig(
         {
@@ -93,7 +91,7 @@ export async function createTestLab(): Promise<TestLab> {
         cpu: 'max',
         cpus: 1,
         memoryMiB: 128,
-        boot: { kind: 'kernel', kernel: guest.kernel, initrd: guest.initrd, append },
+        boot: { kind: 'tiny', bootDisk: guest.bootDisk },
         qmpSocket: join(dir, `${name}.qmp`),
         serialSocket: join(dir, `${name}.serial`),
         serialLog: join(dir, `${name}.log`),

@@ -37,9 +37,7 @@ virsh uri >/dev/null || die "cannot reach libvirt (virsh uri failed); install li
 if ((NEEDS_TINY_GUEST)); then
   [[ $GUEST_DIR == /* && $GUEST_DIR != *[[:space:],\&\<\>\'\"]* ]] ||
     die "WIREBENCH_GUEST_DIR='$GUEST_DIR' must be an absolute path without spaces, commas or XML characters"
-  for file in vmlinuz initrd.img; do
-    [[ -r $GUEST_DIR/$file ]] || die "tiny guest file $GUEST_DIR/$file is missing; build it with Wirebench's setup or set WIREBENCH_GUEST_DIR"
-  done
+  [[ -r $GUEST_DIR/boot.img ]] || die "tiny guest file $GUEST_DIR/boot.img is missing; build it with Wirebench's setup or set WIREBENCH_GUEST_DIR"
 fi
 
 [[ $SEED_DIR == /* && $SEED_DIR != *[[:space:],\&\<\>\'\"]* ]] ||
@@ -70,7 +68,7 @@ for entry in "${NETWORKS[@]}"; do
   fi
 done
 
-# Tiny guests' kernel paths are written for /var/cache/wirebench/guest; point them at GUEST_DIR.
+# Tiny guests' boot disk paths are written for /var/cache/wirebench/guest; point them at GUEST_DIR.
 xml_file=$(mktemp)
 trap 'rm -f "$xml_file"' EXIT
 for entry in "${DOMAINS[@]}"; do
