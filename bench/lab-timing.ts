@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../electron/engine/engine.js';
-import { namespaceName } from '../shared/host-names.js';
+import { execFileSync } from 'node:child_process';
+import { hostBridgeName, namespaceName, tapName } from '../shared/host-names.js';
 import { randomBytes } from 'node:crypto';
 import { LAB_FORMAT, serializeLab, validateLab, type LabDocument } from '../shared/lab.js';
 import { labRuntimeDir, runtimeRoot, vmRuntimePaths } from '../shared/runtime-paths.js';
@@ -49,6 +50,29 @@ export async function waitGuestsReady(lab: LabDocument): Promise<void> {
   while (!logs.every((log) => existsSync(log) && readFileSync(log, 'utf8').includes('WIREBENCH-READY'))) {
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * A lab's network as a hand-written shell script would build it, for the benches' baselines:
+ * bash lines that make the namespace, the bridges, TAPs owned by QEMU's user (nobody) and the
+ * runtime folder, and the line that starts one QEMU as that user inside the namespace.
+ */
+export function shellLab(lab: LabDocument): { ns: string; labDir: string; lines: string[]; qemuLine: (argv: readonly string[]) => string } {
+  const ns = namespaceName(lab);
+  const labDir = labRuntimeDir(runtimeRoot(0, undefined), ns);
+  const id = (flag: string): number => Number(execFileSync('id', [flag, 'nobody'], { encoding: 'utf8' }));
+  const nobody = { uid: id('-u'), gid: id('-g') };
+  const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+  const lines = ['set -e', `ip netns add ${ns}`, `ip -n ${ns} link set lo up`];
+  for (const b of lab.bridges) lines.push(`ip -n ${ns} link add ${hostBridgeName(b.name)} type bridge forward_delay 0`, `ip -n ${ns} link set ${hostBridgeName(b.name)} up`);
+  for (const n of lab.nics) {
+    const tap = tapName(n.vm, n.bridge);
+    lines.push(`ip -n ${ns} tuntap add dev ${tap} mode tap user ${nobody.uid} group ${nobody.gid}`, `ip -n ${ns} link set ${tap} master ${hostBridgeName(n.bridge)} up`);
+  }
+  lines.push(`mkdir -p ${labDir}`, `chown ${nobody.uid}:${nobody.gid} ${labDir}`);
+  const qemuLine = (argv: readonly string[]): string =>
+    `ip netns exec ${ns} setpriv --reuid=${nobody.uid} --regid=${nobody.gid} --clear-groups --inh-caps=-all qemu-system-x86_64 ${argv.map(q).join(' ')}`;
+  return { ns, labDir, lines, qemuLine };
 }
 
 export const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;

@@ -4,42 +4,29 @@
  * commands, in the same run (alternating, so machine noise hits both). Prints app/shell;
  * target ≤ 1.15. Needs root and the tiny guest (make setup).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { writeSeedImage } from '../../electron/engine/qemu/seed-image.js';
 import { renderSeed } from '../../shared/cloud-init-seed.js';
 import { vmQemuSpec } from '../../electron/engine/qemu/vm-spec.js';
 import { findTinyGuest } from '../../electron/engine/qemu/tiny-guest.js';
-import { hostBridgeName, namespaceName, tapName } from '../../shared/host-names.js';
 import type { LabDocument } from '../../shared/lab.js';
 import { qemuArgs } from '../../shared/qemu-spec.js';
-import { labRuntimeDir, runtimeRoot } from '../../shared/runtime-paths.js';
 import { report } from '../report.js';
-import { benchLab, median, timeAppUp, waitGuestsReady } from '../lab-timing.js';
+import { benchLab, median, shellLab, timeAppUp, waitGuestsReady } from '../lab-timing.js';
 
 const VMS = Number(process.env.BENCH_VMS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 
 const makeLab = (): LabDocument => benchLab('bench-boot', VMS, 2);
 
-
 /** The baseline: a shell loop with the same QEMU argv (from the same pure builder). */
 async function shellRun(lab: LabDocument): Promise<number> {
-  const ns = namespaceName(lab);
-  const labDir = labRuntimeDir(runtimeRoot(0, undefined), ns);
+  const { ns, labDir, lines, qemuLine } = shellLab(lab);
   const guest = findTinyGuest();
-  const nobody = { uid: Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' })), gid: Number(execFileSync('id', ['-g', 'nobody'], { encoding: 'utf8' })) };
-  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  const lines = ['set -e', `ip netns add ${ns}`, `ip -n ${ns} link set lo up`];
-  for (const b of lab.bridges) lines.push(`ip -n ${ns} link add ${hostBridgeName(b.name)} type bridge forward_delay 0`, `ip -n ${ns} link set ${hostBridgeName(b.name)} up`);
-  for (const n of lab.nics) {
-    const tap = tapName(n.vm, n.bridge);
-    lines.push(`ip -n ${ns} tuntap add dev ${tap} mode tap user ${nobody.uid} group ${nobody.gid}`, `ip -n ${ns} link set ${tap} master ${hostBridgeName(n.bridge)} up`);
-  }
-  lines.push(`mkdir -p ${labDir}`, `chown ${nobody.uid}:${nobody.gid} ${labDir}`);
   const specs = lab.vms.map((vm) => vmQemuSpec(lab, vm.name, { accel: { accelerators: ['tcg'], cpu: 'max' }, labDir, tinyGuest: guest }));
   for (const spec of specs) {
-    lines.push(`ip netns exec ${ns} setpriv --reuid=${nobody.uid} --regid=${nobody.gid} --clear-groups --inh-caps=-all qemu-system-x86_64 ${qemuArgs(spec).map(q).join(' ')}`);
+    lines.push(qemuLine(qemuArgs(spec)));
   }
   const start = performance.now();
   // Each guest reads its configuration from its seed image (the same builder the app uses), after the folder exists.

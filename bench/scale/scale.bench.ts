@@ -13,7 +13,7 @@
  * VM. The tick is compared with a bare read of the same /proc file (bench/counters' floor).
  * Needs root and the tiny guest (make setup).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,11 +23,11 @@ import { vmQemuSpec } from '../../electron/engine/qemu/vm-spec.js';
 import { findTinyGuest } from '../../electron/engine/qemu/tiny-guest.js';
 import { writeSeedImage } from '../../electron/engine/qemu/seed-image.js';
 import { renderSeed } from '../../shared/cloud-init-seed.js';
-import { hostBridgeName, namespaceName, tapName } from '../../shared/host-names.js';
+import { tapName } from '../../shared/host-names.js';
 import { serializeLab, type LabDocument } from '../../shared/lab.js';
 import { qemuArgs } from '../../shared/qemu-spec.js';
-import { labRuntimeDir, runtimeRoot, vmRuntimePaths } from '../../shared/runtime-paths.js';
-import { benchLab, waitGuestsReady } from '../lab-timing.js';
+import { vmRuntimePaths } from '../../shared/runtime-paths.js';
+import { benchLab, shellLab, waitGuestsReady } from '../lab-timing.js';
 import { percentile, report } from '../report.js';
 
 const VMS = Number(process.env.BENCH_VMS ?? 100);
@@ -109,24 +109,14 @@ function withQemuDefaults(argv: string[], guest: { kernel: string; initrd: strin
 
 /** The baseline: QEMU's defaults (see withQemuDefaults) and 128 MiB, from a shell loop. */
 async function baseline(lab: LabDocument): Promise<{ bootMs: number; rssMiBPerVm: number; idleCpuPercent: number }> {
-  const ns = namespaceName(lab);
-  const labDir = labRuntimeDir(runtimeRoot(0, undefined), ns);
+  const { ns, labDir, lines, qemuLine } = shellLab(lab);
   const guest = findTinyGuest();
-  const nobody = { uid: Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' })), gid: Number(execFileSync('id', ['-g', 'nobody'], { encoding: 'utf8' })) };
-  const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
-  const lines = ['set -e', `ip netns add ${ns}`, `ip -n ${ns} link set lo up`];
-  for (const b of lab.bridges) lines.push(`ip -n ${ns} link add ${hostBridgeName(b.name)} type bridge forward_delay 0`, `ip -n ${ns} link set ${hostBridgeName(b.name)} up`);
-  for (const n of lab.nics) {
-    const tap = tapName(n.vm, n.bridge);
-    lines.push(`ip -n ${ns} tuntap add dev ${tap} mode tap user ${nobody.uid} group ${nobody.gid}`, `ip -n ${ns} link set ${tap} master ${hostBridgeName(n.bridge)} up`);
-  }
-  lines.push(`mkdir -p ${labDir}`, `chown ${nobody.uid}:${nobody.gid} ${labDir}`);
   const seeds: Array<{ vm: string; file: string }> = [];
   for (const vm of lab.vms) {
     const spec = vmQemuSpec(lab, vm.name, { accel: { accelerators: ['tcg'], cpu: 'max' }, labDir, tinyGuest: guest });
     const argv = withQemuDefaults(qemuArgs({ ...spec, memoryMiB: 128 }), guest);
     seeds.push({ vm: vm.name, file: spec.seedImage });
-    lines.push(`ip netns exec ${ns} setpriv --reuid=${nobody.uid} --regid=${nobody.gid} --clear-groups --inh-caps=-all qemu-system-x86_64 ${argv.map(q).join(' ')}`);
+    lines.push(qemuLine(argv));
   }
   // The seed images the app builds before each start, from the same renderer.
   const seedLines = lines.findIndex((l) => l.startsWith('ip netns exec'));
