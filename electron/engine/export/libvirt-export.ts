@@ -101,22 +101,27 @@ function interfaceXml(lab: LabDocument, nic: Nic, index: number): string[] {
   return lines;
 }
 
+/** A raw image attached read-only (the boot disk, a seed), at a fixed PCI address. */
+function readOnlyRawDisk(file: string, target: string, address: string, options: { shareable?: boolean } = {}): string[] {
+  return [
+    `    <disk type='file' device='disk'>`,
+    `      <driver name='qemu' type='raw'/>`,
+    `      <source file='${xmlText(file)}'/>`,
+    `      <target dev='${target}' bus='virtio'/>`,
+    `      <readonly/>`,
+    ...(options.shareable ? [`      <shareable/>`] : []),
+    `      ${address}`,
+    `    </disk>`,
+  ];
+}
+
 function domainXml(lab: LabDocument, vmName: string): string {
   const vm = lab.vms.find((v) => v.name === vmName)!;
   const os = [`    <type arch='x86_64' machine='pc'>hvm</type>`, `    <boot dev='hd'/>`];
   const disks: string[] = [];
   if (vm.image.kind === 'tiny') {
     // The tiny guest's boot disk, shared read-only by every VM, in the app's slot.
-    disks.push(
-      `    <disk type='file' device='disk'>`,
-      `      <driver name='qemu' type='raw'/>`,
-      `      <source file='${xmlText(`${ROOT_GUEST_DIR}/boot.img`)}'/>`,
-      `      <target dev='vda' bus='virtio'/>`,
-      `      <readonly/>`,
-      `      <shareable/>`,
-      `      ${pciAddress(0, BOOT_DISK_SLOT)}`,
-      `    </disk>`,
-    );
+    disks.push(...readOnlyRawDisk(`${ROOT_GUEST_DIR}/boot.img`, 'vda', pciAddress(0, BOOT_DISK_SLOT), { shareable: true }));
   } else {
     if (!vm.image.path.startsWith('/')) {
       throw new Error(
@@ -132,15 +137,7 @@ function domainXml(lab: LabDocument, vmName: string): string {
     );
   }
   // The cloud-init seed, read-only in its fixed slot, as in the app.
-  disks.push(
-    `    <disk type='file' device='disk'>`,
-    `      <driver name='qemu' type='raw'/>`,
-    `      <source file='${xmlText(`${libvirtSeedDir(lab)}/seed-${vmName}.iso`)}'/>`,
-    `      <target dev='vdb' bus='virtio'/>`,
-    `      <readonly/>`,
-    `      ${pciAddress(0, SEED_DISK_SLOT, 0, true)}`,
-    `    </disk>`,
-  );
+  disks.push(...readOnlyRawDisk(`${libvirtSeedDir(lab)}/seed-${vmName}.iso`, 'vdb', pciAddress(0, SEED_DISK_SLOT, 0, true)));
   const nicsByBridge = new Map(lab.nics.filter((n) => n.vm === vmName).map((n) => [n.bridge, n]));
   const bridges = vmBridgesSorted(lab.nics, vmName);
   const controllers = needsNicBridge(bridges.length)
