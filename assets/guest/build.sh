@@ -205,7 +205,7 @@ find "$root" -exec touch -h -d @0 {} +
 # The boot disk: FAT (fixed volume id) with syslinux in its boot sector. SeaBIOS boots it
 # (bootindex=0); syslinux loads the kernel and the initramfs with ./cmdline.
 printf '%s\n' 'DEFAULT wirebench' 'PROMPT 0' 'TIMEOUT 0' 'LABEL wirebench' '  KERNEL vmlinuz' '  INITRD initrd.img' \
-  "  APPEND $(head -n1 "$here/cmdline")" >"$work/syslinux.cfg"
+  "  APPEND $(head -n1 "$here/cmdline")" >"$work/syslinux.cfg" # its first line; the rest explains it
 cp "$vmlinuz" "$work/vmlinuz"
 # FAT keeps times from 1980 on; a fixed one keeps the image the same from build to build.
 touch -d '2000-01-01 00:00:00 UTC' "$work/vmlinuz" "$work/initrd.img" "$work/syslinux.cfg"

@@ -117,8 +117,19 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     await engine.invoke('lab.open', { path });
     for (let cycle = 1; cycle <= options.cycles; cycle++) {
       const t0 = performance.now();
-      await engine.invoke('lab.up', {});
+      const upError = await engine.invoke('lab.up', {}).then(
+        () => null,
+        (err: Error) => err,
+      );
       const upMs = performance.now() - t0;
+      if (upError) {
+        // A VM that did not come up is a finding of the soak, not the end of it: say so, take
+        // the half-built lab down and go on, so the leak counts still run.
+        problems.push(`cycle ${cycle}: lab up failed: ${upError.message.split('\n').join(' / ')}`);
+        log(`soak: cycle ${cycle}/${options.cycles}: lab up failed: ${upError.message.split('\n').join(' / ')}`);
+        await engine.invoke('lab.down', {});
+        continue;
+      }
 
       // A capture on every NIC, saved to a file and streamed to this client, as the viewer does.
       const recorder = captureRecorder({ keep: false });
@@ -157,6 +168,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       log(`soak: cycle ${cycle}/${options.cycles}: up ${record.upMs} ms, down ${record.downMs} ms, ${packets} packets captured, engine RSS ${record.rssMiB} MiB, ${record.openFiles} open files`);
     }
   } finally {
+    // Whatever broke, the lab goes down before the leak counts (a no-op when it is down).
+    await engine.invoke('lab.down', {}).catch((err: Error) => problems.push(`final lab down failed: ${err.message}`));
     await engine.close();
   }
 
