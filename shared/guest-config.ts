@@ -6,7 +6,7 @@
  */
 import type { LabDocument } from './lab.js';
 import { guestNicName, vmBridgesSorted } from './host-names.js';
-import { nicMac } from './guest-cmdline.js';
+import { nicMac } from './nic-mac.js';
 import { inSubnet, parseCidr, parseIp, type ParsedCidr } from './ip.js';
 
 export interface GuestRoute {

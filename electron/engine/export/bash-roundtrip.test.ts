@@ -11,7 +11,7 @@ import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { validateLab, type LabDocument, type LabDocumentInput } from '../../../shared/lab.js';
 import { guestNicName, namespaceName, tapName } from '../../../shared/host-names.js';
-import { nicMac } from '../../../shared/guest-cmdline.js';
+import { nicMac } from '../../../shared/nic-mac.js';
 import { qemuArgs } from '../../../shared/qemu-spec.js';
 import { vmRuntimePaths } from '../../../shared/runtime-paths.js';
 import { isProcessRunning } from '../../common/process-state.js';

@@ -9,7 +9,7 @@
  */
 import { LabValidationError, validateLab, type LabDocument, type LabDocumentInput, type Nic } from '../../../shared/lab.js';
 import { hostBridgeName, namespaceName, vmBridgesSorted } from '../../../shared/host-names.js';
-import { nicMac } from '../../../shared/guest-cmdline.js';
+import { nicMac } from '../../../shared/nic-mac.js';
 import { BALLOON_FUNCTION, BOOT_DISK_SLOT, NIC_BRIDGE_SLOT, SEED_DISK_SLOT, TCG_CACHE_MIB, needsNicBridge, nicPlacement } from '../../../shared/qemu-spec.js';
 import { SEED_FILES, renderSeed, seedImageCommand } from '../../../shared/cloud-init-seed.js';
 import { shComment, shQuote } from './shell-quote.js';

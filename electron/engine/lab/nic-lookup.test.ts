@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { WirebenchError } from '../../../shared/api.js';
-import { nicMac } from '../../../shared/guest-cmdline.js';
+import { nicMac } from '../../../shared/nic-mac.js';
 import { guestNicName } from '../../../shared/host-names.js';
 import { LAB_FORMAT, serializeLab, validateLab, type LabDocument } from '../../../shared/lab.js';
 import { Engine } from '../engine.js';

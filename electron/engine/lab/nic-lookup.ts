@@ -13,7 +13,7 @@
  * the caller (UI, CLI, script) can correct itself without reading the document.
  */
 import { WirebenchError, type NicSelector } from '../../../shared/api.js';
-import { nicMac } from '../../../shared/guest-cmdline.js';
+import { nicMac } from '../../../shared/nic-mac.js';
 import { vmBridgesSorted } from '../../../shared/host-names.js';
 import type { LabDocument, Nic } from '../../../shared/lab.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nicMac } from '../../../shared/guest-cmdline.js';
+import { nicMac } from '../../../shared/nic-mac.js';
 import { renderSeed } from '../../../shared/cloud-init-seed.js';
 import { netdevId, nicDeviceId, tapName } from '../../../shared/host-names.js';
 import { labSchema, type LabDocument } from '../../../shared/lab.js';

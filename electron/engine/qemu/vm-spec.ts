@@ -6,7 +6,7 @@
 import type { LabDocument } from '../../../shared/lab.js';
 import { formatPath } from '../../../shared/lab.js';
 import { netdevId, nicDeviceId, tapName, vmBridgesSorted } from '../../../shared/host-names.js';
-import { nicMac } from '../../../shared/guest-cmdline.js';
+import { nicMac } from '../../../shared/nic-mac.js';
 import { qemuSpecSchema, type QemuSpec } from '../../../shared/qemu-spec.js';
 import { vmRuntimePaths } from '../../../shared/runtime-paths.js';
 import type { AccelDecision } from '../../../shared/accel-rule.js';

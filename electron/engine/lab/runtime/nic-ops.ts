@@ -7,7 +7,7 @@
 import type { NicInfo, NicSelector } from '../../../../shared/api.js';
 import { WirebenchError } from '../../../../shared/api.js';
 import { guestNicName, hostBridgeName, netdevId, nicDeviceId, tapName } from '../../../../shared/host-names.js';
-import { nicMac } from '../../../../shared/guest-cmdline.js';
+import { nicMac } from '../../../../shared/nic-mac.js';
 import type { Nic } from '../../../../shared/lab.js';
 import { FIRST_NIC_SLOT, LAST_ROOT_NIC_SLOT, NIC_OFFLOADS_OFF, nicPlacement, type QemuSpec } from '../../../../shared/qemu-spec.js';
 import type { QmpClient } from '../../qemu/qmp-client.js';
