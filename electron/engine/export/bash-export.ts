@@ -14,7 +14,7 @@
  */
 import { LabValidationError, formatProblem, validateLab, type LabDocument, type LabDocumentInput } from '../../../shared/lab.js';
 import { hostBridgeName, namespaceName, netdevId, tapName } from '../../../shared/host-names.js';
-import { accelArgs, qemuArgs } from '../../../shared/qemu-spec.js';
+import { accelArgs, qemuArgs, tcgAccelOption } from '../../../shared/qemu-spec.js';
 import { ACCEL_CHOICES, AccelRuleError, decideAccel, type KvmAccess } from '../../../shared/accel-rule.js';
 import type { HelperCall } from '../../../shared/helper-protocol.js';
 import { linkAttach, linkDetach, linkSet, netemCommands, stepCommands, type NetCommand, type NetworkStep } from '../../../shared/net-commands.js';
@@ -49,20 +49,19 @@ function withVariables(arg: string): ShellPart[] {
   return parts;
 }
 
-/** Shell words of QEMU's argv, one option (with its value) per line. */
-function argvLines(argv: readonly string[]): string[] {
+/**
+ * Shell words of QEMU's argv, one option (with its value) per line. `tcgOption` is this VM's
+ * (`tcg,tb-size=16`): it takes the place of the accelerator table's bare `tcg`.
+ */
+function argvLines(argv: readonly string[], tcgOption: string): string[] {
   const lines: string[][] = [];
   argv.forEach((arg, i) => {
     let word: string;
     // Every `-accel X` pair becomes the script's own choice, `"${ACCEL_ARGS[@]}"`, once, with
     // this VM's TCG option (its translation cache size) in place of the table's bare `tcg`.
     if (arg === '-accel') {
-      if (argv.indexOf('-accel') === i) {
-        const tcg = argv.find((a, k) => argv[k - 1] === '-accel' && a.startsWith('tcg')) ?? 'tcg';
-        // `tcg,tb-size=8`: nothing bash would expand, so it goes into the replacement as it is.
-        if (!/^tcg(,[a-z-]+=[0-9]+)*$/.test(tcg)) throw new Error(`bash export: unexpected TCG option "${tcg}"`);
-        lines.push([tcg === 'tcg' ? '"${ACCEL_ARGS[@]}"' : `"\${ACCEL_ARGS[@]/#tcg/${tcg}}"`]);
-      }
+      // `tcg,tb-size=16`: nothing bash would expand, so it goes into the replacement as it is.
+      if (argv.indexOf('-accel') === i) lines.push([`"\${ACCEL_ARGS[@]/#tcg/${tcgOption}}"`]);
       return;
     }
     if (argv[i - 1] === '-accel') return;
@@ -82,7 +81,7 @@ function qemuArgsFunction(lab: LabDocument): string {
       tinyGuest: { bootDisk: placeholder('BOOT_DISK') },
       disks: { [vm.name]: placeholder(diskVariable(vm.name)) },
     });
-    const body = argvLines(qemuArgs(spec)).map((l) => `        ${l}`).join('\n');
+    const body = argvLines(qemuArgs(spec), tcgAccelOption(spec.boot.kind)).map((l) => `        ${l}`).join('\n');
     return `    ${shQuote(vm.name)})\n      QEMU_ARGS=(\n${body}\n      )\n      ;;`;
   });
   return vmCaseFunction(`# Each VM's QEMU command line: exactly the one the Wirebench app runs (shared/qemu-spec.ts).`, 'qemu_args', cases);
